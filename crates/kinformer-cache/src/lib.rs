@@ -1,0 +1,1 @@
+//! kinformer-cache: see the crate description; modules arrive with their issue.

@@ -1,0 +1,1 @@
+//! kinformer-client: see the crate description; modules arrive with their issue.

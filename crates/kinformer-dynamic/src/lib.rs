@@ -1,0 +1,1 @@
+//! kinformer-dynamic: see the crate description; modules arrive with their issue.

@@ -1,0 +1,1 @@
+//! kinformer-informers: see the crate description; modules arrive with their issue.

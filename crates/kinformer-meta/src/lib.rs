@@ -1,0 +1,41 @@
+//! kinformer-meta: the API machinery every other kinformer crate builds on.
+//!
+//! Start with [`ObjectMeta`] and the [`Object`] / [`Resource`] traits: later layers (the
+//! cache, informers, clients) are generic over them, so they work alike for typed kinds,
+//! dynamic objects and metadata-only objects. [`WatchEvent`] is one frame of a watch,
+//! [`Status`] the API's error object, [`key`] the cache key functions, and [`Lazy`] the
+//! compact field representation that keeps cached objects small.
+//!
+//! Modules, in reading order: `object_meta`, `resource`, `gvk`, `key`, `watch`, `status`,
+//! `lazy`, `string_map`, `labels` and `fields` (selectors), `label_selector`, `time`,
+//! `quantity`, `int_or_string`, `error`.
+
+pub mod error;
+pub mod fields;
+pub mod gvk;
+pub mod int_or_string;
+pub mod key;
+pub mod label_selector;
+pub mod labels;
+pub mod lazy;
+pub mod object_meta;
+pub mod quantity;
+pub mod resource;
+pub mod status;
+pub mod string_map;
+pub mod time;
+pub mod watch;
+
+pub use error::{Error, Result};
+pub use gvk::{GroupResource, GroupVersion, GroupVersionKind, GroupVersionResource};
+pub use int_or_string::IntOrString;
+pub use key::{meta_namespace_key, split_meta_namespace_key};
+pub use label_selector::{LabelSelector, LabelSelectorRequirement};
+pub use lazy::Lazy;
+pub use object_meta::{ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference, TypeMeta};
+pub use quantity::Quantity;
+pub use resource::{ApiResource, Object, PartialObjectMetadata, Resource, Scope};
+pub use status::{Status, StatusCause, StatusDetails};
+pub use string_map::StringMap;
+pub use time::{MicroTime, Time};
+pub use watch::{Bookmark, WatchEvent};

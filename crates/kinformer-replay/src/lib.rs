@@ -1,0 +1,1 @@
+//! kinformer-replay: see the crate description; modules arrive with their issue.

@@ -1,0 +1,1 @@
+//! kinformer-typed: see the crate description; modules arrive with their issue.

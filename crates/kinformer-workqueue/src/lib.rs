@@ -1,0 +1,1 @@
+//! kinformer-workqueue: see the crate description; modules arrive with their issue.
