@@ -1,1 +1,29 @@
-//! kinformer-client: see the crate description; modules arrive with their issue.
+//! kinformer-client: how a program reaches a Kubernetes API server.
+//!
+//! Start with [`Config`] (from a kubeconfig, in-cluster, or a URL) and [`Client`]; then the
+//! generic [`Api`] for any typed kind, the typed `clientset`, the `dynamic` client for any
+//! group/version/resource, and `discovery` plus the REST `mapper`.
+//!
+//! Modules, in reading order. Part 1, transport: `config` (kubeconfig loading, merging,
+//! in-cluster), `auth` (tokens, basic auth, exec plugins), `transport` (TLS, proxy, retries,
+//! rate limiting), `client`. Part 2, the API: `request` (verbs and query building), `watch`
+//! (the chunked watch decoder), `api`, `clientset`, `dynamic`, `discovery`, `mapper`.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod transport;
+
+mod client;
+
+pub mod api;
+pub mod clientset;
+pub mod discovery;
+pub mod dynamic;
+pub mod mapper;
+pub mod request;
+pub mod watch;
+
+pub use client::Client;
+pub use config::Config;
+pub use error::{Error, Result};

@@ -7,7 +7,7 @@
 //! compact field representation that keeps cached objects small.
 //!
 //! Modules, in reading order: `object_meta`, `resource`, `gvk`, `key`, `watch`, `status`,
-//! `lazy`, `string_map`, `labels` and `fields` (selectors), `label_selector`, `time`,
+//! `list_options`, `lazy`, `string_map`, `labels` and `fields` (selectors), `label_selector`, `time`,
 //! `quantity`, `int_or_string`, `error`.
 
 pub mod error;
@@ -18,6 +18,7 @@ pub mod key;
 pub mod label_selector;
 pub mod labels;
 pub mod lazy;
+pub mod list_options;
 pub mod object_meta;
 pub mod quantity;
 pub mod resource;
@@ -32,6 +33,7 @@ pub use int_or_string::IntOrString;
 pub use key::{meta_namespace_key, split_meta_namespace_key};
 pub use label_selector::{LabelSelector, LabelSelectorRequirement};
 pub use lazy::Lazy;
+pub use list_options::{ListOptions, ObjectList, ResourceVersionMatch};
 pub use object_meta::{ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference, TypeMeta};
 pub use quantity::Quantity;
 pub use resource::{ApiResource, Object, PartialObjectMetadata, Resource, Scope};

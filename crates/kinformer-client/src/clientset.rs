@@ -1,0 +1,1 @@
+//! clientset: being written.
