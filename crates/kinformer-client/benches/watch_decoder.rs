@@ -1,0 +1,2 @@
+//! Criterion benchmark of the watch decoder (being written).
+fn main() {}
