@@ -35,7 +35,7 @@ pub use label_selector::{LabelSelector, LabelSelectorRequirement};
 pub use lazy::Lazy;
 pub use list_options::{ListOptions, ObjectList, ResourceVersionMatch};
 pub use object_meta::{ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference, TypeMeta};
-pub use quantity::Quantity;
+pub use quantity::{ParsedQuantity, Quantity, QuantityFormat};
 pub use resource::{ApiResource, Object, PartialObjectMetadata, Resource, Scope};
 pub use status::{Status, StatusCause, StatusDetails};
 pub use string_map::StringMap;
