@@ -1,0 +1,3 @@
+//! The `apiextensions.k8s.io` API group: custom resource definitions.
+
+pub mod v1;

@@ -1,0 +1,3 @@
+//! The `coordination.k8s.io` API group: leases for leader election and heartbeats.
+
+pub mod v1;
