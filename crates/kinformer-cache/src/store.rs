@@ -1,0 +1,208 @@
+//! The `Store` trait (what a reflector writes into and a lister reads from), key functions,
+//! and `Indexer`, the indexed cache an informer keeps: a [`ThreadSafeStore`] plus a key
+//! function.
+
+use std::sync::Arc;
+
+use kinformer_meta::{meta_namespace_key, Object};
+
+use crate::error::{Error, Result};
+use crate::index::{namespace_indexers, IndexFunc, Indexers};
+use crate::thread_safe_store::ThreadSafeStore;
+
+/// A failure reported by a key function.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct KeyError {
+    message: String,
+}
+
+impl KeyError {
+    /// A key failure with a description of what was wrong with the object.
+    pub fn new(message: impl Into<String>) -> Self {
+        KeyError {
+            message: message.into(),
+        }
+    }
+}
+
+/// A key function: the cache key of an object.
+pub type KeyFunc<K> = Arc<dyn Fn(&K) -> Result<String, KeyError> + Send + Sync>;
+
+/// client-go's `MetaNamespaceKeyFunc` as a [`KeyFunc`]: `namespace/name`, or `name`.
+pub fn meta_namespace_key_func<K: Object>() -> KeyFunc<K> {
+    Arc::new(|object: &K| Ok(meta_namespace_key(object.metadata())))
+}
+
+/// Applies a key function, turning its failure into the crate's error.
+pub(crate) fn key_of<K>(key_func: &KeyFunc<K>, object: &K) -> Result<Arc<str>> {
+    key_func(object)
+        .map(Arc::from)
+        .map_err(|source| Error::KeyFailed { source })
+}
+
+/// A keyed collection of objects: what a reflector writes into (a `DeltaFifo` or an
+/// `Indexer`) and what listers read from.
+pub trait Store<K>: Send + Sync {
+    /// Adds an object.
+    fn add(&self, object: Arc<K>) -> Result<()>;
+    /// Updates an object.
+    fn update(&self, object: Arc<K>) -> Result<()>;
+    /// Deletes an object (its last known state).
+    fn delete(&self, object: Arc<K>) -> Result<()>;
+    /// Replaces the whole content with `objects`, listed at `resource_version`.
+    fn replace(&self, objects: Vec<Arc<K>>, resource_version: &str) -> Result<()>;
+    /// Resynchronises (a `DeltaFifo` queues a Sync for every known object).
+    fn resync(&self) -> Result<()>;
+    /// Records that the content is current up to `resource_version` (bookmarks, events).
+    fn update_resource_version(&self, _resource_version: &str) {}
+    /// Every object.
+    fn list(&self) -> Vec<Arc<K>>;
+    /// Every key.
+    fn list_keys(&self) -> Vec<Arc<str>>;
+    /// The object stored under the key of `object`.
+    fn get(&self, object: &K) -> Result<Option<Arc<K>>>;
+    /// The object stored under `key`.
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>>;
+}
+
+/// The indexed cache of an informer: objects by key, plus named indices.
+///
+/// `Indexer::default()` keys objects by `namespace/name` and has the namespace index.
+pub struct Indexer<K> {
+    key_func: KeyFunc<K>,
+    store: ThreadSafeStore<K>,
+}
+
+impl<K: Object> Default for Indexer<K> {
+    fn default() -> Self {
+        Indexer::new(meta_namespace_key_func(), namespace_indexers())
+    }
+}
+
+impl<K: Object> Indexer<K> {
+    /// An empty indexer with a key function and index functions.
+    pub fn new(key_func: KeyFunc<K>, indexers: Indexers<K>) -> Self {
+        Indexer {
+            key_func,
+            store: ThreadSafeStore::new(indexers),
+        }
+    }
+
+    /// The key function.
+    pub fn key_func(&self) -> &KeyFunc<K> {
+        &self.key_func
+    }
+
+    /// The key of `object`.
+    pub fn key_of(&self, object: &K) -> Result<Arc<str>> {
+        key_of(&self.key_func, object)
+    }
+
+    /// Number of objects held.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// True when no object is held.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// The resourceVersion of the last replace (or bookmark); empty before the first.
+    pub fn last_sync_resource_version(&self) -> String {
+        self.store.last_sync_resource_version()
+    }
+
+    /// The objects that share at least one value of index `name` with `object`.
+    pub fn index(&self, name: &str, object: &K) -> Result<Vec<Arc<K>>> {
+        self.store.index(name, object)
+    }
+
+    /// The keys of the objects whose index `name` contains `value`.
+    pub fn index_keys(&self, name: &str, value: &str) -> Result<Vec<Arc<str>>> {
+        self.store.index_keys(name, value)
+    }
+
+    /// The objects whose index `name` contains `value`.
+    pub fn by_index(&self, name: &str, value: &str) -> Result<Vec<Arc<K>>> {
+        self.store.by_index(name, value)
+    }
+
+    /// Every value index `name` holds objects under.
+    pub fn list_index_func_values(&self, name: &str) -> Result<Vec<Arc<str>>> {
+        self.store.list_index_func_values(name)
+    }
+
+    /// The index functions by name.
+    pub fn get_indexers(&self) -> Indexers<K> {
+        self.store.get_indexers()
+    }
+
+    /// Adds index functions; objects already held are indexed at once. A name already in use
+    /// is [`Error::IndexerExists`].
+    pub fn add_indexers(&self, indexers: Indexers<K>) -> Result<()> {
+        self.store.add_indexers(indexers)
+    }
+
+    /// Adds one index function (see [`Self::add_indexers`]).
+    pub fn add_index(&self, name: impl Into<String>, func: IndexFunc<K>) -> Result<()> {
+        self.add_indexers(Indexers::from([(name.into(), func)]))
+    }
+
+    /// The underlying thread-safe store, for key-based access.
+    pub fn thread_safe_store(&self) -> &ThreadSafeStore<K> {
+        &self.store
+    }
+}
+
+impl<K: Object> Store<K> for Indexer<K> {
+    fn add(&self, object: Arc<K>) -> Result<()> {
+        let key = self.key_of(&object)?;
+        self.store.add(key, object)
+    }
+
+    fn update(&self, object: Arc<K>) -> Result<()> {
+        let key = self.key_of(&object)?;
+        self.store.update(key, object)
+    }
+
+    fn delete(&self, object: Arc<K>) -> Result<()> {
+        let key = self.key_of(&object)?;
+        self.store.delete(&key);
+        Ok(())
+    }
+
+    fn replace(&self, objects: Vec<Arc<K>>, resource_version: &str) -> Result<()> {
+        let items = objects
+            .into_iter()
+            .map(|object| Ok((self.key_of(&object)?, object)))
+            .collect::<Result<Vec<_>>>()?;
+        self.store.replace(items, resource_version)
+    }
+
+    fn resync(&self) -> Result<()> {
+        self.store.resync();
+        Ok(())
+    }
+
+    fn update_resource_version(&self, resource_version: &str) {
+        self.store.set_resource_version(resource_version);
+    }
+
+    fn list(&self) -> Vec<Arc<K>> {
+        self.store.list()
+    }
+
+    fn list_keys(&self) -> Vec<Arc<str>> {
+        self.store.list_keys()
+    }
+
+    fn get(&self, object: &K) -> Result<Option<Arc<K>>> {
+        Ok(self.store.get(&self.key_of(object)?))
+    }
+
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.store.get(key)
+    }
+}

@@ -1,0 +1,479 @@
+//! `ThreadSafeStore`: the sharded, indexed map from keys to `Arc` objects that backs every
+//! informer cache.
+//!
+//! The items are split over a fixed number of shards by a hash of their key. Each shard owns its
+//! items *and* the part of every index that refers to them, under one `RwLock`, so a write to a
+//! key updates items and indices together and a reader of one shard never sees them disagree.
+//! Writers of keys in different shards run in parallel. An outer `RwLock` is taken shared by
+//! every operation and exclusively only by [`ThreadSafeStore::replace`] and
+//! [`ThreadSafeStore::add_indexers`], which is what makes a replace atomic for readers.
+//!
+//! Keys are `Arc<str>`: the key stored with an item is the same allocation every index set
+//! points to, so a key costs its bytes once, however many indices mention it.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::error::{Error, Result};
+use crate::index::{IndexFunc, Indexers};
+
+/// How many shards the items are split into.
+const SHARDS: usize = 32;
+
+/// A thread-safe map from keys to objects with named secondary indices.
+///
+/// Reads are synchronous, take two uncontended read locks and return `Arc<K>`. Index
+/// functions run while the store holds its locks: they must not call back into the store.
+pub struct ThreadSafeStore<K> {
+    inner: RwLock<Inner<K>>,
+    hasher: RandomState,
+}
+
+/// One index: index value -> the keys of the objects that have it.
+type Index = HashMap<Arc<str>, HashSet<Arc<str>>>;
+
+struct Inner<K> {
+    shards: Box<[RwLock<Shard<K>>]>,
+    /// The index functions, sorted by name; `Shard::indices` is parallel to this.
+    indexers: Vec<(Arc<str>, IndexFunc<K>)>,
+    resource_version: Mutex<String>,
+}
+
+struct Shard<K> {
+    items: HashMap<Arc<str>, Arc<K>>,
+    indices: Vec<Index>,
+}
+
+impl<K> Default for ThreadSafeStore<K> {
+    fn default() -> Self {
+        ThreadSafeStore::new(Indexers::new())
+    }
+}
+
+impl<K> ThreadSafeStore<K> {
+    /// An empty store with the given indexers.
+    pub fn new(indexers: Indexers<K>) -> Self {
+        let indexers: Vec<_> = indexers
+            .into_iter()
+            .map(|(name, func)| (Arc::from(name), func))
+            .collect();
+        ThreadSafeStore {
+            inner: RwLock::new(Inner {
+                shards: empty_shards(indexers.len()),
+                indexers,
+                resource_version: Mutex::new(String::new()),
+            }),
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// Adds or replaces the object under `key` (client-go's `Add`; same as [`Self::update`]).
+    pub fn add(&self, key: Arc<str>, object: Arc<K>) -> Result<()> {
+        self.update(key, object)
+    }
+
+    /// Stores `object` under `key`, updating every index.
+    ///
+    /// When an index function fails on the new object, nothing is changed and the error names
+    /// the index and the key.
+    pub fn update(&self, key: Arc<str>, object: Arc<K>) -> Result<()> {
+        let inner = self.read_inner();
+        let values = index_values(&inner.indexers, &key, &object)?;
+        let mut shard = write(&inner.shards[self.shard_of(&key)]);
+        shard.put(key, object, values, &inner.indexers);
+        Ok(())
+    }
+
+    /// Removes the object under `key`, returning it when it was present.
+    pub fn delete(&self, key: &str) -> Option<Arc<K>> {
+        let inner = self.read_inner();
+        let mut shard = write(&inner.shards[self.shard_of(key)]);
+        shard.remove(key, &inner.indexers)
+    }
+
+    /// The object under `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<K>> {
+        let inner = self.read_inner();
+        let shard = read(&inner.shards[self.shard_of(key)]);
+        shard.items.get(key).cloned()
+    }
+
+    /// Every object, in no particular order.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        let inner = self.read_inner();
+        let mut out = Vec::new();
+        for shard in inner.shards.iter() {
+            out.extend(read(shard).items.values().cloned());
+        }
+        out
+    }
+
+    /// Every key, in no particular order.
+    pub fn list_keys(&self) -> Vec<Arc<str>> {
+        let inner = self.read_inner();
+        let mut out = Vec::new();
+        for shard in inner.shards.iter() {
+            out.extend(read(shard).items.keys().cloned());
+        }
+        out
+    }
+
+    /// Number of objects held.
+    pub fn len(&self) -> usize {
+        let inner = self.read_inner();
+        inner
+            .shards
+            .iter()
+            .map(|shard| read(shard).items.len())
+            .sum()
+    }
+
+    /// True when the store holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Swaps the whole content for `items` and records `resource_version`, atomically for
+    /// readers: a reader sees either the old content or the new one, never a mix.
+    ///
+    /// The new content and its indices are built before the swap, without blocking readers;
+    /// when an index function fails the store is left unchanged. With duplicate keys the last
+    /// object wins.
+    pub fn replace(&self, items: Vec<(Arc<str>, Arc<K>)>, resource_version: &str) -> Result<()> {
+        let indexers = self.read_inner().indexers.clone();
+        let mut shards = self.build_shards(&items, &indexers)?;
+        let old = {
+            let mut inner = self.write_inner();
+            if !same_indexers(&indexers, &inner.indexers) {
+                // Indexers were added while we built; rebuild with the current set.
+                shards = self.build_shards(&items, &inner.indexers)?;
+            }
+            *lock(&inner.resource_version) = resource_version.to_owned();
+            std::mem::replace(&mut inner.shards, shards)
+        };
+        // The old maps are freed after the lock is released.
+        drop(old);
+        Ok(())
+    }
+
+    /// Nothing to do for a local store: client-go's `Resync` on a thread-safe store is a no-op.
+    pub fn resync(&self) {}
+
+    /// The resourceVersion recorded by the last [`Self::replace`] or
+    /// [`Self::set_resource_version`]; empty before either.
+    pub fn last_sync_resource_version(&self) -> String {
+        lock(&self.read_inner().resource_version).clone()
+    }
+
+    /// Records the resourceVersion the content corresponds to (bookmarks, watch events).
+    pub fn set_resource_version(&self, resource_version: &str) {
+        *lock(&self.read_inner().resource_version) = resource_version.to_owned();
+    }
+
+    /// The objects that share at least one value of index `name` with `object`.
+    pub fn index(&self, name: &str, object: &K) -> Result<Vec<Arc<K>>> {
+        let inner = self.read_inner();
+        let position = index_position(&inner.indexers, name)?;
+        let values = (inner.indexers[position].1)(object).map_err(|source| Error::IndexFailed {
+            index: name.to_owned(),
+            key: String::new(),
+            source,
+        })?;
+        let mut out = Vec::new();
+        for shard in inner.shards.iter() {
+            let shard = read(shard);
+            let index = &shard.indices[position];
+            let mut seen: HashSet<&Arc<str>> = HashSet::new();
+            for value in &values {
+                if let Some(keys) = index.get(value.as_str()) {
+                    seen.extend(keys.iter());
+                }
+            }
+            out.extend(
+                seen.into_iter()
+                    .filter_map(|key| shard.items.get(key).cloned()),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The keys of the objects whose index `name` contains `value`.
+    pub fn index_keys(&self, name: &str, value: &str) -> Result<Vec<Arc<str>>> {
+        let inner = self.read_inner();
+        let position = index_position(&inner.indexers, name)?;
+        let mut out = Vec::new();
+        for shard in inner.shards.iter() {
+            if let Some(keys) = read(shard).indices[position].get(value) {
+                out.extend(keys.iter().cloned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The objects whose index `name` contains `value`.
+    pub fn by_index(&self, name: &str, value: &str) -> Result<Vec<Arc<K>>> {
+        let inner = self.read_inner();
+        let position = index_position(&inner.indexers, name)?;
+        let mut out = Vec::new();
+        for shard in inner.shards.iter() {
+            let shard = read(shard);
+            if let Some(keys) = shard.indices[position].get(value) {
+                out.extend(keys.iter().filter_map(|key| shard.items.get(key).cloned()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every value index `name` currently holds at least one object under.
+    pub fn list_index_func_values(&self, name: &str) -> Result<Vec<Arc<str>>> {
+        let inner = self.read_inner();
+        let position = index_position(&inner.indexers, name)?;
+        let mut values: HashSet<Arc<str>> = HashSet::new();
+        for shard in inner.shards.iter() {
+            values.extend(read(shard).indices[position].keys().cloned());
+        }
+        Ok(values.into_iter().collect())
+    }
+
+    /// The index functions by name.
+    pub fn get_indexers(&self) -> Indexers<K> {
+        self.read_inner()
+            .indexers
+            .iter()
+            .map(|(name, func)| (name.to_string(), func.clone()))
+            .collect()
+    }
+
+    /// Adds index functions and indexes every object already held at once.
+    ///
+    /// A name that is already in use (or given twice) is an error and nothing changes; so is an
+    /// index function that fails on an object held.
+    pub fn add_indexers(&self, new_indexers: Indexers<K>) -> Result<()> {
+        let mut inner = self.write_inner();
+        if let Some(name) = new_indexers
+            .keys()
+            .find(|name| index_position(&inner.indexers, name).is_ok())
+        {
+            return Err(Error::IndexerExists { name: name.clone() });
+        }
+        let mut merged = inner.indexers.clone();
+        merged.extend(
+            new_indexers
+                .into_iter()
+                .map(|(name, func)| (Arc::from(name), func)),
+        );
+        merged.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut items = Vec::new();
+        for shard in inner.shards.iter() {
+            let shard = read(shard);
+            items.extend(shard.items.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let shards = self.build_shards(&items, &merged)?;
+        inner.indexers = merged;
+        let old = std::mem::replace(&mut inner.shards, shards);
+        drop(inner);
+        drop(old);
+        Ok(())
+    }
+
+    fn build_shards(
+        &self,
+        items: &[(Arc<str>, Arc<K>)],
+        indexers: &[(Arc<str>, IndexFunc<K>)],
+    ) -> Result<Box<[RwLock<Shard<K>>]>> {
+        let mut shards: Vec<Shard<K>> = (0..SHARDS).map(|_| Shard::empty(indexers.len())).collect();
+        for (key, object) in items {
+            let values = index_values(indexers, key, object)?;
+            shards[self.shard_of(key)].put(key.clone(), object.clone(), values, indexers);
+        }
+        Ok(shards.into_iter().map(RwLock::new).collect())
+    }
+
+    fn shard_of(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    fn read_inner(&self) -> RwLockReadGuard<'_, Inner<K>> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_inner(&self) -> RwLockWriteGuard<'_, Inner<K>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Rebuilds every index from the items and compares with the live indices; returns the
+    /// first disagreement. Used by the concurrency tests.
+    #[cfg(test)]
+    pub(crate) fn check_indices(&self) -> std::result::Result<(), String> {
+        let inner = self.read_inner();
+        for (number, shard) in inner.shards.iter().enumerate() {
+            let shard = read(shard);
+            let mut rebuilt = Shard::empty(inner.indexers.len());
+            for (key, object) in &shard.items {
+                let values =
+                    index_values(&inner.indexers, key, object).map_err(|e| e.to_string())?;
+                rebuilt.put(key.clone(), object.clone(), values, &inner.indexers);
+            }
+            if rebuilt.indices != shard.indices {
+                return Err(format!(
+                    "shard {number}: live indices differ from a rebuild"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<K> Shard<K> {
+    fn empty(index_count: usize) -> Self {
+        Shard {
+            items: HashMap::new(),
+            indices: (0..index_count).map(|_| Index::new()).collect(),
+        }
+    }
+
+    /// Stores an object whose new index values are already computed.
+    fn put(
+        &mut self,
+        key: Arc<str>,
+        object: Arc<K>,
+        new_values: Vec<Vec<String>>,
+        indexers: &[(Arc<str>, IndexFunc<K>)],
+    ) -> Option<Arc<K>> {
+        // Keep the key allocation already shared with the indices when the key exists.
+        let key = match self.items.get_key_value(&*key) {
+            Some((existing, _)) => existing.clone(),
+            None => key,
+        };
+        let old = self.items.insert(key.clone(), object);
+        for (position, (_, func)) in indexers.iter().enumerate() {
+            let new = &new_values[position];
+            let index = &mut self.indices[position];
+            let Some(old_object) = &old else {
+                for value in new {
+                    add_to_index(index, value, &key);
+                }
+                continue;
+            };
+            match func(old_object) {
+                Ok(old_values) if old_values == *new => {}
+                Ok(old_values) => {
+                    for value in old_values.iter().filter(|v| !new.contains(v)) {
+                        remove_from_index(index, value, &key);
+                    }
+                    for value in new.iter().filter(|v| !old_values.contains(v)) {
+                        add_to_index(index, value, &key);
+                    }
+                }
+                Err(_) => {
+                    // The function failed on an object it indexed before: forget the key
+                    // everywhere in this index, then index the new object.
+                    remove_everywhere(index, &key);
+                    for value in new {
+                        add_to_index(index, value, &key);
+                    }
+                }
+            }
+        }
+        old
+    }
+
+    fn remove(&mut self, key: &str, indexers: &[(Arc<str>, IndexFunc<K>)]) -> Option<Arc<K>> {
+        let (key, old) = self.items.remove_entry(key)?;
+        for (position, (_, func)) in indexers.iter().enumerate() {
+            let index = &mut self.indices[position];
+            match func(&old) {
+                Ok(values) => {
+                    for value in &values {
+                        remove_from_index(index, value, &key);
+                    }
+                }
+                Err(_) => remove_everywhere(index, &key),
+            }
+        }
+        Some(old)
+    }
+}
+
+fn empty_shards<K>(index_count: usize) -> Box<[RwLock<Shard<K>>]> {
+    (0..SHARDS)
+        .map(|_| RwLock::new(Shard::empty(index_count)))
+        .collect()
+}
+
+/// Runs every index function on an object; the first failure becomes the error.
+fn index_values<K>(
+    indexers: &[(Arc<str>, IndexFunc<K>)],
+    key: &str,
+    object: &K,
+) -> Result<Vec<Vec<String>>> {
+    indexers
+        .iter()
+        .map(|(name, func)| {
+            func(object).map_err(|source| Error::IndexFailed {
+                index: name.to_string(),
+                key: key.to_owned(),
+                source,
+            })
+        })
+        .collect()
+}
+
+fn index_position<K>(indexers: &[(Arc<str>, IndexFunc<K>)], name: &str) -> Result<usize> {
+    indexers
+        .binary_search_by(|(existing, _)| (**existing).cmp(name))
+        .map_err(|_| Error::IndexNotFound {
+            name: name.to_owned(),
+        })
+}
+
+fn same_indexers<K>(a: &[(Arc<str>, IndexFunc<K>)], b: &[(Arc<str>, IndexFunc<K>)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && Arc::ptr_eq(&x.1, &y.1))
+}
+
+fn add_to_index(index: &mut Index, value: &str, key: &Arc<str>) {
+    match index.get_mut(value) {
+        Some(keys) => {
+            keys.insert(key.clone());
+        }
+        None => {
+            index.insert(Arc::from(value), HashSet::from([key.clone()]));
+        }
+    }
+}
+
+fn remove_from_index(index: &mut Index, value: &str, key: &str) {
+    if let Some(keys) = index.get_mut(value) {
+        keys.remove(key);
+        if keys.is_empty() {
+            index.remove(value);
+        }
+    }
+}
+
+fn remove_everywhere(index: &mut Index, key: &str) {
+    index.retain(|_, keys| {
+        keys.remove(key);
+        !keys.is_empty()
+    });
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests;
