@@ -294,7 +294,8 @@ impl Error {
 
     /// True when the server said the requested resourceVersion is ahead of it.
     pub fn is_resource_version_too_large(&self) -> bool {
-        self.status().is_some_and(Status::is_resource_version_too_large)
+        self.status()
+            .is_some_and(Status::is_resource_version_too_large)
     }
 
     /// True for a 401 Unauthorized (Status or plain body).

@@ -24,6 +24,8 @@ pub mod mapper;
 pub mod request;
 pub mod watch;
 
+pub use auth::{Auth, Redacted};
 pub use client::Client;
-pub use config::Config;
+pub use config::{Config, Kubeconfig, KubeconfigOptions};
 pub use error::{Error, Result};
+pub use transport::Body;
