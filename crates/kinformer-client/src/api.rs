@@ -290,6 +290,11 @@ impl RawApi {
         &self,
         options: &ListOptions,
     ) -> Result<ObjectList<T>> {
+        self.list_as(options).await
+    }
+
+    /// One list page decoded as any list shape `L`.
+    pub(crate) async fn list_as<L: DeserializeOwned>(&self, options: &ListOptions) -> Result<L> {
         self.check(false)?;
         self.send(self.request.list(options)?).await
     }
@@ -346,10 +351,18 @@ impl RawApi {
         params: &DeleteParams,
         options: &ListOptions,
     ) -> Result<DeleteResponse<ObjectList<R>>> {
+        self.delete_collection_as(params, options).await
+    }
+
+    /// A delete-collection whose list answer decodes as any list shape `L`.
+    pub(crate) async fn delete_collection_as<L: DeserializeOwned>(
+        &self,
+        params: &DeleteParams,
+        options: &ListOptions,
+    ) -> Result<DeleteResponse<L>> {
         self.check(false)?;
-        let bytes = self
-            .send_bytes(self.request.delete_collection(params, options)?)
-            .await?;
+        let request = self.request.delete_collection(params, options)?;
+        let bytes = self.send_bytes(request).await?;
         decode_delete(&bytes)
     }
 

@@ -98,8 +98,12 @@ pub struct WatchStream<K> {
     config: WatchConfig,
     idle: Option<Pin<Box<Sleep>>>,
     done: bool,
+    object_hook: Option<ObjectHook<K>>,
     _kind: PhantomData<fn() -> K>,
 }
+
+/// A function applied to every decoded object (the dynamic client fills kind/apiVersion).
+type ObjectHook<K> = Box<dyn Fn(&mut K) + Send + Sync>;
 
 impl<K> std::fmt::Debug for WatchStream<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,8 +127,15 @@ impl<K: DeserializeOwned> WatchStream<K> {
             config,
             idle: None,
             done: false,
+            object_hook: None,
             _kind: PhantomData,
         }
+    }
+
+    /// Applies `hook` to the object of every ADDED, MODIFIED and DELETED event.
+    pub fn with_object_hook(mut self, hook: impl Fn(&mut K) + Send + Sync + 'static) -> Self {
+        self.object_hook = Some(Box::new(hook));
+        self
     }
 
     /// A watch over an HTTP body; trailers are ignored.
@@ -177,7 +188,18 @@ impl<K: DeserializeOwned> Stream for WatchStream<K> {
                 Some(Err(error)) if this.decoder.has_failed() => {
                     return this.finish_with(Err(error))
                 }
-                Some(item) => return Poll::Ready(Some(item)),
+                Some(Ok(mut event)) => {
+                    if let Some(hook) = &this.object_hook {
+                        if let WatchEvent::Added(object)
+                        | WatchEvent::Modified(object)
+                        | WatchEvent::Deleted(object) = &mut event
+                        {
+                            hook(object);
+                        }
+                    }
+                    return Poll::Ready(Some(Ok(event)));
+                }
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
                 None => {}
             }
             match this.body.as_mut().poll_next(cx) {
