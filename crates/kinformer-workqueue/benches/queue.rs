@@ -1,5 +1,5 @@
 //! Throughput of the work queue: add, get and done of 100k distinct items with 1, 2 and 4
-//! workers on a two-thread tokio runtime.
+//! workers on a two-thread tokio runtime, and with one worker on a single-thread runtime.
 
 use std::time::Duration;
 
@@ -57,6 +57,18 @@ fn add_get_done(c: &mut Criterion) {
             |b, &workers| b.iter(|| runtime.block_on(run(workers))),
         );
     }
+    group.finish();
+
+    // The same work with no second thread: the cost of the queue itself, without contention.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime for the benchmark");
+    let mut group = c.benchmark_group("queue_add_get_done_current_thread");
+    group.throughput(Throughput::Elements(ITEMS));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("1", |b| b.iter(|| runtime.block_on(run(1))));
     group.finish();
 }
 

@@ -360,6 +360,11 @@ mod tests {
         queue.add_after("a", Duration::MAX).unwrap();
         assert_eq!(queue.waiting_len(), 1);
         assert_eq!(queue.len(), 0);
+        let waited = tokio::time::timeout(secs(3600), queue.get()).await;
+        assert!(
+            waited.is_err(),
+            "get sleeps on the far deadline without panicking"
+        );
     }
 
     #[tokio::test(start_paused = true)]

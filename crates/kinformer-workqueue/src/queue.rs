@@ -516,6 +516,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn debug_output_shows_counts_but_never_items() {
+        let queue = Queue::with_config(Config::default().name("secrets"));
+        queue.add("token-abc").unwrap();
+        queue.add("token-def").unwrap();
+        let _held = queue.get().await.unwrap();
+        let debug = format!("{queue:?}");
+        assert!(!debug.contains("token"), "{debug}");
+        assert_eq!(
+            debug,
+            r#"Queue { name: "secrets", ready: 1, dirty: 1, processing: 1, shutting_down: false }"#
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_add_after_shutdown_returns_the_item() {
         let queue = Queue::default();
         queue.shutdown();
