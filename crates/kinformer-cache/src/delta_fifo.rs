@@ -417,7 +417,10 @@ impl<K: Object> DeltaFifo<K> {
             return Ok(());
         };
         let mut woke = false;
-        for key in known.list_keys() {
+        // Sorted, so a resync queues keys in a reproducible order.
+        let mut keys = known.list_keys();
+        keys.sort_unstable();
+        for key in keys {
             let mut stripe = self.lock_stripe(&key);
             if stripe.items.get(&key).is_some_and(|d| !d.is_empty()) {
                 continue;

@@ -1,1 +1,624 @@
-//! Tests of the DeltaFIFO.
+//! Tests of the DeltaFIFO: each of client-go's rules, one by one, then a randomized model test
+//! and a multi-producer test.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use kinformer_meta::PartialObjectMetadata;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::store::Indexer;
+use crate::testing::{pod, version};
+
+type Pod = PartialObjectMetadata;
+
+/// A delta as (kind, resourceVersion, tombstone?) for compact assertions.
+type Summary = (DeltaType, String, bool);
+
+/// A popped key and its summarised deltas.
+type Popped = (String, Vec<Summary>);
+
+fn summary(deltas: &Deltas<Pod>) -> Vec<Summary> {
+    deltas
+        .iter()
+        .map(|delta| {
+            let rv = delta
+                .object
+                .object()
+                .map(|o| version(o).to_owned())
+                .unwrap_or_default();
+            (delta.kind, rv, delta.object.is_tombstone())
+        })
+        .collect()
+}
+
+/// Pops one key without waiting; panics in the test when the queue is empty.
+fn pop(fifo: &DeltaFifo<Pod>) -> Popped {
+    let mut out = None;
+    fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+        out = Some((deltas.key().to_string(), summary(deltas)));
+        Ok(())
+    })
+    .expect("queue is empty")
+    .unwrap();
+    out.unwrap()
+}
+
+fn d(kind: DeltaType, rv: &str) -> Summary {
+    (kind, rv.to_owned(), false)
+}
+
+fn tombstone(rv: &str) -> Summary {
+    (DeltaType::Deleted, rv.to_owned(), true)
+}
+
+use DeltaType::{Added, Deleted, Replaced, Sync, Updated};
+
+fn fifo_with_known(known: &Arc<Indexer<Pod>>) -> DeltaFifo<Pod> {
+    DeltaFifo::new(DeltaFifoConfig::default().known_objects(known.clone()))
+}
+
+#[test]
+fn deltas_of_a_key_are_popped_together_oldest_first() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.add(pod("ns", "b", "1", &[])).unwrap();
+    fifo.update(pod("ns", "a", "2", &[])).unwrap();
+    fifo.delete(pod("ns", "a", "3", &[])).unwrap();
+    assert_eq!(
+        pop(&fifo),
+        (
+            "ns/a".into(),
+            vec![d(Added, "1"), d(Updated, "2"), d(Deleted, "3")]
+        )
+    );
+    assert_eq!(pop(&fifo), ("ns/b".into(), vec![d(Added, "1")]));
+    assert!(fifo
+        .try_pop(|_, _| -> Result<(), ProcessError<()>> { Ok(()) })
+        .is_none());
+}
+
+#[test]
+fn keys_pop_in_first_enqueue_order_across_stripes() {
+    let fifo = DeltaFifo::default();
+    for i in 0..100 {
+        fifo.add(pod("ns", &format!("p{i}"), "1", &[])).unwrap();
+    }
+    // Later deltas of queued keys do not move them.
+    for i in (0..100).rev() {
+        fifo.update(pod("ns", &format!("p{i}"), "2", &[])).unwrap();
+    }
+    for i in 0..100 {
+        let (key, deltas) = pop(&fifo);
+        assert_eq!(key, format!("ns/p{i}"));
+        assert_eq!(deltas, vec![d(Added, "1"), d(Updated, "2")]);
+    }
+}
+
+#[test]
+fn two_trailing_deletions_collapse_into_one() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.delete(pod("ns", "a", "2", &[])).unwrap();
+    fifo.delete(pod("ns", "a", "3", &[])).unwrap();
+    // The later of two real deletions is kept.
+    assert_eq!(pop(&fifo).1, vec![d(Added, "1"), d(Deleted, "3")]);
+}
+
+#[test]
+fn a_tombstone_after_a_deletion_is_dropped_in_favour_of_the_deletion() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.delete(pod("ns", "a", "2", &[])).unwrap();
+    // A relist without a: the tombstone would be a second trailing deletion.
+    fifo.replace(vec![], "9").unwrap();
+    assert_eq!(pop(&fifo).1, vec![d(Added, "1"), d(Deleted, "2")]);
+}
+
+#[test]
+fn deleting_a_key_neither_queued_nor_known_is_ignored() {
+    let fifo = DeltaFifo::default();
+    fifo.delete(pod("ns", "a", "1", &[])).unwrap();
+    assert!(fifo.is_empty());
+
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "k", "1", &[])).unwrap();
+    let fifo = fifo_with_known(&known);
+    fifo.delete(pod("ns", "unknown", "1", &[])).unwrap();
+    assert!(fifo.is_empty());
+    fifo.delete(pod("ns", "k", "2", &[])).unwrap();
+    assert_eq!(pop(&fifo), ("ns/k".into(), vec![d(Deleted, "2")]));
+}
+
+#[test]
+fn replace_queues_replaced_and_tombstones_for_missing_queued_and_known_keys() {
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "gone-known", "4", &[])).unwrap();
+    known.add(pod("ns", "kept", "4", &[])).unwrap();
+    let fifo = fifo_with_known(&known);
+    fifo.add(pod("ns", "gone-queued", "5", &[])).unwrap();
+    fifo.update(pod("ns", "gone-queued", "6", &[])).unwrap();
+    fifo.replace(
+        vec![pod("ns", "kept", "7", &[]), pod("ns", "new", "7", &[])],
+        "7",
+    )
+    .unwrap();
+
+    let mut popped = BTreeMap::new();
+    while let Some(result) = fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+        popped.insert(deltas.key().to_string(), summary(deltas));
+        Ok(())
+    }) {
+        result.unwrap();
+    }
+    assert_eq!(popped["ns/kept"], vec![d(Replaced, "7")]);
+    assert_eq!(popped["ns/new"], vec![d(Replaced, "7")]);
+    // The tombstone of a queued key carries its newest queued state.
+    assert_eq!(
+        popped["ns/gone-queued"],
+        vec![d(Added, "5"), d(Updated, "6"), tombstone("6")]
+    );
+    // The tombstone of a known key carries the cache's state.
+    assert_eq!(popped["ns/gone-known"], vec![tombstone("4")]);
+    assert_eq!(popped.len(), 4);
+}
+
+#[test]
+fn replace_tombstone_carries_the_key_of_the_vanished_object() {
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "gone", "4", &[])).unwrap();
+    let fifo = fifo_with_known(&known);
+    fifo.replace(vec![], "7").unwrap();
+    fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+        match &deltas.as_slice()[0].object {
+            DeltaObject::DeletedFinalStateUnknown(tombstone) => {
+                assert_eq!(&*tombstone.key, "ns/gone");
+                assert_eq!(version(tombstone.object.as_ref().unwrap()), "4");
+            }
+            other => panic!("{other:?}"),
+        }
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn replace_can_emit_sync_instead_of_replaced() {
+    let fifo = DeltaFifo::new(DeltaFifoConfig::default().emit_delta_type_replaced(false));
+    fifo.replace(vec![pod("ns", "a", "1", &[])], "1").unwrap();
+    assert_eq!(pop(&fifo).1, vec![d(Sync, "1")]);
+}
+
+#[test]
+fn resync_queues_sync_for_known_keys_without_pending_deltas() {
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "idle", "1", &[])).unwrap();
+    known.add(pod("ns", "busy", "1", &[])).unwrap();
+    let fifo = fifo_with_known(&known);
+    fifo.update(pod("ns", "busy", "2", &[])).unwrap();
+    fifo.resync().unwrap();
+    let mut popped = BTreeMap::new();
+    for _ in 0..2 {
+        let (key, deltas) = pop(&fifo);
+        popped.insert(key, deltas);
+    }
+    assert_eq!(popped["ns/busy"], vec![d(Updated, "2")]);
+    assert_eq!(popped["ns/idle"], vec![d(Sync, "1")]);
+    assert!(fifo.is_empty());
+}
+
+#[test]
+fn resync_without_known_objects_does_nothing() {
+    let fifo: DeltaFifo<Pod> = DeltaFifo::default();
+    fifo.resync().unwrap();
+    assert!(fifo.is_empty());
+}
+
+#[test]
+fn has_synced_turns_true_once_the_first_replace_is_popped() {
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "gone", "1", &[])).unwrap();
+    let fifo = fifo_with_known(&known);
+    assert!(!fifo.has_synced());
+    fifo.replace(
+        vec![pod("ns", "a", "2", &[]), pod("ns", "b", "2", &[])],
+        "2",
+    )
+    .unwrap();
+    // Two listed keys and one tombstone make three pops.
+    let mut initial_flags = Vec::new();
+    for _ in 0..3 {
+        assert!(!fifo.has_synced());
+        fifo.try_pop(|_, initial| -> Result<(), ProcessError<()>> {
+            initial_flags.push(initial);
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+    }
+    assert!(fifo.has_synced());
+    assert_eq!(initial_flags, [true, true, true]);
+    // A second replace does not reset it.
+    fifo.replace(vec![pod("ns", "c", "3", &[])], "3").unwrap();
+    assert!(fifo.has_synced());
+}
+
+#[test]
+fn has_synced_is_true_at_once_when_something_was_added_before_the_first_replace() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.replace(vec![pod("ns", "a", "2", &[])], "2").unwrap();
+    assert!(fifo.has_synced());
+}
+
+#[test]
+fn transform_runs_once_at_enqueue_and_never_on_tombstones_or_syncs() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let transform: TransformFunc<Pod> = Arc::new(move |object: Arc<Pod>| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let mut object = Arc::unwrap_or_clone(object);
+        object.metadata.annotations.insert("transformed", "yes");
+        Ok(Arc::new(object))
+    });
+    let known = Arc::new(Indexer::default());
+    known.add(pod("ns", "known", "1", &[])).unwrap();
+    known.add(pod("ns", "gone", "1", &[])).unwrap();
+    let fifo = DeltaFifo::new(
+        DeltaFifoConfig::default()
+            .known_objects(known.clone())
+            .transform(transform),
+    );
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.update(pod("ns", "a", "2", &[])).unwrap();
+    fifo.delete(pod("ns", "a", "3", &[])).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    fifo.replace(vec![pod("ns", "known", "4", &[])], "4")
+        .unwrap();
+    // One listed object; the tombstone of "gone" is not transformed.
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    while let Some(result) = fifo.try_pop(|_, _| -> Result<(), ProcessError<()>> { Ok(()) }) {
+        result.unwrap();
+    }
+    fifo.resync().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    let synced = fifo.get_deltas("ns/known").unwrap();
+    assert_eq!(synced.as_slice()[0].kind, Sync);
+    let a = pop(&fifo);
+    assert_eq!(a.0, "ns/gone");
+}
+
+#[test]
+fn a_failing_transform_is_reported_and_queues_nothing() {
+    let transform: TransformFunc<Pod> = Arc::new(|_| Err(TransformError::new("no")));
+    let fifo = DeltaFifo::new(DeltaFifoConfig::default().transform(transform));
+    assert!(matches!(
+        fifo.add(pod("ns", "a", "1", &[])),
+        Err(Error::TransformFailed { key, .. }) if key == "ns/a"
+    ));
+    assert!(fifo.is_empty());
+}
+
+#[test]
+fn close_lets_pop_drain_then_reports_closed() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.close();
+    assert!(fifo.is_closed());
+    let first = fifo.pop_blocking(|deltas, _| -> Result<(), ProcessError<()>> {
+        assert_eq!(&**deltas.key(), "ns/a");
+        Ok(())
+    });
+    assert_eq!(first, Ok(()));
+    let second = fifo.pop_blocking(|_, _| -> Result<(), ProcessError<()>> { Ok(()) });
+    assert_eq!(second, Err(PopError::Closed));
+}
+
+#[test]
+fn a_failed_process_is_reported_and_the_deltas_are_dropped() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    let result = fifo
+        .try_pop(|_, _| Err(ProcessError::Failed("boom")))
+        .unwrap();
+    assert_eq!(
+        result,
+        Err(PopError::Process {
+            key: Arc::from("ns/a"),
+            error: "boom",
+            requeued: false
+        })
+    );
+    assert!(fifo.is_empty());
+}
+
+#[test]
+fn a_requeued_process_puts_the_deltas_back_at_the_end() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.add(pod("ns", "b", "1", &[])).unwrap();
+    let result = fifo
+        .try_pop(|_, _| Err(ProcessError::Requeue("later")))
+        .unwrap();
+    assert!(matches!(
+        result,
+        Err(PopError::Process { requeued: true, .. })
+    ));
+    assert_eq!(pop(&fifo).0, "ns/b");
+    assert_eq!(pop(&fifo), ("ns/a".into(), vec![d(Added, "1")]));
+}
+
+#[test]
+fn list_and_get_show_the_newest_queued_object() {
+    let fifo = DeltaFifo::default();
+    fifo.add(pod("ns", "a", "1", &[])).unwrap();
+    fifo.update(pod("ns", "a", "2", &[])).unwrap();
+    assert_eq!(version(&Store::get_by_key(&fifo, "ns/a").unwrap()), "2");
+    assert_eq!(Store::list(&fifo).len(), 1);
+    assert_eq!(Store::list_keys(&fifo), vec![Arc::<str>::from("ns/a")]);
+}
+
+#[tokio::test]
+async fn pop_waits_for_a_producer() {
+    let fifo = Arc::new(DeltaFifo::default());
+    let consumer = {
+        let fifo = fifo.clone();
+        tokio::spawn(async move {
+            let mut key = String::new();
+            fifo.pop(|deltas, _| -> Result<(), ProcessError<()>> {
+                key = deltas.key().to_string();
+                Ok(())
+            })
+            .await
+            .unwrap();
+            key
+        })
+    };
+    tokio::task::yield_now().await;
+    fifo.add(pod("ns", "late", "1", &[])).unwrap();
+    assert_eq!(consumer.await.unwrap(), "ns/late");
+}
+
+#[tokio::test]
+async fn close_wakes_a_waiting_pop() {
+    let fifo: Arc<DeltaFifo<Pod>> = Arc::new(DeltaFifo::default());
+    let consumer = {
+        let fifo = fifo.clone();
+        tokio::spawn(async move {
+            fifo.pop(|_, _| -> Result<(), ProcessError<()>> { Ok(()) })
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    fifo.close();
+    assert_eq!(consumer.await.unwrap(), Err(PopError::Closed));
+}
+
+/// Applies popped deltas to an indexer the way an informer does.
+fn apply(indexer: &Indexer<Pod>, deltas: &Deltas<Pod>) {
+    for delta in deltas {
+        match (&delta.kind, &delta.object) {
+            (DeltaType::Deleted, object) => {
+                indexer.thread_safe_store().delete(deltas.key());
+                let _ = object;
+            }
+            (_, DeltaObject::Object(object)) => indexer.update(object.clone()).unwrap(),
+            (_, DeltaObject::DeletedFinalStateUnknown(_)) => {}
+        }
+    }
+}
+
+/// The reference model: client-go's DeltaFIFO written as plainly as possible.
+#[derive(Default)]
+struct Model {
+    queue: Vec<String>,
+    items: HashMap<String, Vec<Summary>>,
+    known: BTreeMap<String, String>,
+}
+
+impl Model {
+    fn queue(&mut self, key: &str, delta: Summary) {
+        match self.items.get_mut(key) {
+            Some(deltas) => {
+                deltas.push(delta);
+                let n = deltas.len();
+                if deltas[n - 2].0 == Deleted && deltas[n - 1].0 == Deleted {
+                    if deltas[n - 1].2 {
+                        deltas.pop();
+                    } else {
+                        deltas.remove(n - 2);
+                    }
+                }
+            }
+            None => {
+                self.queue.push(key.to_owned());
+                self.items.insert(key.to_owned(), vec![delta]);
+            }
+        }
+    }
+
+    fn delete(&mut self, key: &str, rv: &str) {
+        if self.items.contains_key(key) || self.known.contains_key(key) {
+            self.queue(key, d(Deleted, rv));
+        }
+    }
+
+    fn replace(&mut self, listed: &[(String, String)]) {
+        for (key, rv) in listed {
+            self.queue(key, d(Replaced, rv));
+        }
+        let listed_keys: Vec<&String> = listed.iter().map(|(k, _)| k).collect();
+        let queued: Vec<String> = self.queue.clone();
+        for key in queued {
+            if listed_keys.contains(&&key) {
+                continue;
+            }
+            let last = self.items[&key].last().unwrap().1.clone();
+            self.queue(&key, tombstone(&last));
+        }
+        let known: Vec<(String, String)> = self
+            .known
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, rv) in known {
+            if listed_keys.contains(&&key) || self.items.contains_key(&key) {
+                continue;
+            }
+            self.queue(&key, tombstone(&rv));
+        }
+    }
+
+    fn resync(&mut self) {
+        let known: Vec<(String, String)> = self
+            .known
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, rv) in known {
+            if !self.items.contains_key(&key) {
+                self.queue(&key, d(Sync, &rv));
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<Popped> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let key = self.queue.remove(0);
+        let deltas = self.items.remove(&key).unwrap();
+        for (kind, rv, _) in &deltas {
+            if *kind == Deleted {
+                self.known.remove(&key);
+            } else {
+                self.known.insert(key.clone(), rv.clone());
+            }
+        }
+        Some((key, deltas))
+    }
+}
+
+#[test]
+fn random_operations_match_the_reference_model() {
+    for seed in 0..40u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let known = Arc::new(Indexer::default());
+        let fifo = fifo_with_known(&known);
+        let mut model = Model::default();
+        for step in 0..400 {
+            let rv = step.to_string();
+            let name = format!("p{}", rng.gen_range(0..12));
+            let key = format!("ns/{name}");
+            match rng.gen_range(0..100) {
+                0..=24 => {
+                    fifo.add(pod("ns", &name, &rv, &[])).unwrap();
+                    model.queue(&key, d(Added, &rv));
+                }
+                25..=44 => {
+                    fifo.update(pod("ns", &name, &rv, &[])).unwrap();
+                    model.queue(&key, d(Updated, &rv));
+                }
+                45..=59 => {
+                    fifo.delete(pod("ns", &name, &rv, &[])).unwrap();
+                    model.delete(&key, &rv);
+                }
+                60..=64 => {
+                    let mut listed: Vec<(String, String)> = Vec::new();
+                    for i in 0..12 {
+                        if rng.gen_bool(0.5) {
+                            listed.push((format!("ns/p{i}"), rv.clone()));
+                        }
+                    }
+                    let objects = listed
+                        .iter()
+                        .map(|(k, rv)| pod("ns", &k[3..], rv, &[]))
+                        .collect();
+                    fifo.replace(objects, &rv).unwrap();
+                    model.replace(&listed);
+                }
+                65..=69 => {
+                    fifo.resync().unwrap();
+                    model.resync();
+                }
+                _ => {
+                    let mut got = None;
+                    let popped = fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+                        apply(&known, deltas);
+                        got = Some((deltas.key().to_string(), summary(deltas)));
+                        Ok(())
+                    });
+                    if let Some(result) = popped {
+                        result.unwrap();
+                    }
+                    assert_eq!(got, model.pop(), "seed {seed} step {step}");
+                }
+            }
+        }
+        // Drain both and compare the final caches.
+        loop {
+            let mut got = None;
+            if let Some(result) = fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+                apply(&known, deltas);
+                got = Some((deltas.key().to_string(), summary(deltas)));
+                Ok(())
+            }) {
+                result.unwrap();
+            }
+            let expected = model.pop();
+            assert_eq!(got, expected, "seed {seed} while draining");
+            if expected.is_none() {
+                break;
+            }
+        }
+        let cache: BTreeMap<String, String> = known
+            .list()
+            .iter()
+            .map(|o| (format!("ns/{}", o.metadata.name()), version(o).to_owned()))
+            .collect();
+        assert_eq!(cache, model.known, "seed {seed}: final cache");
+    }
+}
+
+#[test]
+fn concurrent_producers_lose_nothing_and_keep_each_keys_order() {
+    let fifo = Arc::new(DeltaFifo::<Pod>::default());
+    let producers: Vec<_> = (0..4)
+        .map(|thread| {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                for i in 0..5_000 {
+                    let name = format!("t{thread}-{}", i % 50);
+                    fifo.update(pod("ns", &name, &i.to_string(), &[])).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut last_seen: HashMap<String, i64> = HashMap::new();
+    let mut total = 0;
+    let mut finished = false;
+    while !finished || !fifo.is_empty() {
+        finished = producers.iter().all(|p| p.is_finished());
+        while let Some(result) = fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+            for delta in deltas {
+                let rv: i64 = version(delta.object.object().unwrap()).parse().unwrap();
+                let last = last_seen.entry(deltas.key().to_string()).or_insert(-1);
+                assert!(rv > *last, "{} went back from {last} to {rv}", deltas.key());
+                *last = rv;
+                total += 1;
+            }
+            Ok(())
+        }) {
+            result.unwrap();
+        }
+    }
+    for producer in producers {
+        producer.join().unwrap();
+    }
+    assert_eq!(total, 20_000);
+    assert_eq!(last_seen.len(), 200);
+}
