@@ -155,21 +155,16 @@ macro_rules! typed_object {
                         self,
                         mut map: A,
                     ) -> Result<$name, A::Error> {
-                        use $crate::object::{check_type_field, Key};
+                        use $crate::object::{check_type_fields, Key};
                         let mut object = $name::default();
+                        let (mut api_version, mut kind) = (None, None);
                         while let Some(key) = map.next_key::<Key<'de>>()? {
                             match key.as_str() {
-                                "apiVersion" => check_type_field(
-                                    "apiVersion",
-                                    map.next_value::<Option<Key<'de>>>()?,
-                                    $api_version,
-                                )?,
-                                "kind" => check_type_field(
-                                    "kind",
-                                    map.next_value::<Option<Key<'de>>>()?,
-                                    $kind,
-                                )?,
-                                "metadata" => object.metadata = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                                "apiVersion" => api_version = map.next_value::<Option<Key<'de>>>()?,
+                                "kind" => kind = map.next_value::<Option<Key<'de>>>()?,
+                                "metadata" => {
+                                    object.metadata = map.next_value::<Option<_>>()?.unwrap_or_default()
+                                }
                                 $( $json => object.$field = map.next_value()?, )*
                                 _ => {
                                     let raw = map.next_value()?;
@@ -177,6 +172,7 @@ macro_rules! typed_object {
                                 }
                             }
                         }
+                        check_type_fields(api_version, kind, $api_version, $kind)?;
                         Ok(object)
                     }
                 }

@@ -144,24 +144,32 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Checks an `apiVersion` or `kind` found in the JSON against the kind being decoded.
+/// Checks the `apiVersion` and `kind` found in the JSON against the kind being decoded.
 ///
 /// A missing or empty value is accepted (list items and some clients leave them out); any
-/// other mismatch is an error naming both values, so a Deployment never decodes as a Pod.
-pub(crate) fn check_type_field<E: serde::de::Error>(
-    field: &str,
-    found: Option<Key<'_>>,
-    expected: &str,
+/// other mismatch is an error naming both types, so a Deployment never decodes as a Pod.
+pub(crate) fn check_type_fields<E: serde::de::Error>(
+    found_api_version: Option<Key<'_>>,
+    found_kind: Option<Key<'_>>,
+    api_version: &str,
+    kind: &str,
 ) -> Result<(), E> {
-    match found {
-        Some(found) if !found.as_str().is_empty() && found.as_str() != expected => {
-            Err(E::custom(format_args!(
-                "{field} mismatch: the JSON says {:?}, expected {expected:?}",
-                found.as_str()
-            )))
-        }
-        _ => Ok(()),
+    let differs = |found: &Option<Key<'_>>, expected: &str| {
+        found
+            .as_ref()
+            .is_some_and(|found| !found.as_str().is_empty() && found.as_str() != expected)
+    };
+    if differs(&found_api_version, api_version) || differs(&found_kind, kind) {
+        let shown =
+            |found: &Option<Key<'_>>| found.as_ref().map_or("<missing>", Key::as_str).to_owned();
+        return Err(E::custom(format_args!(
+            "type mismatch: the JSON is apiVersion {:?} kind {:?}, expected apiVersion \
+             {api_version:?} kind {kind:?}",
+            shown(&found_api_version),
+            shown(&found_kind),
+        )));
     }
+    Ok(())
 }
 
 /// Deserializes through `serde_json::Value` first.
@@ -203,17 +211,25 @@ mod tests {
 
     #[test]
     fn missing_or_empty_type_fields_are_accepted_and_others_must_match() {
-        let ok: Result<(), serde_json::Error> = check_type_field("kind", None, "Pod");
-        assert!(ok.is_ok());
-        let empty: Result<(), serde_json::Error> =
-            check_type_field("kind", Some(Key::Borrowed("")), "Pod");
-        assert!(empty.is_ok());
-        let wrong: Result<(), serde_json::Error> =
-            check_type_field("kind", Some(Key::Borrowed("Deployment")), "Pod");
-        let message = wrong.unwrap_err().to_string();
+        let check = |api_version: Option<&'static str>, kind: Option<&'static str>| {
+            check_type_fields::<serde_json::Error>(
+                api_version.map(Key::Borrowed),
+                kind.map(Key::Borrowed),
+                "v1",
+                "Pod",
+            )
+        };
+        assert!(check(None, None).is_ok());
+        assert!(check(Some(""), Some("")).is_ok());
+        assert!(check(Some("v1"), Some("Pod")).is_ok());
+        let message = check(None, Some("Deployment")).unwrap_err().to_string();
         assert!(
             message.contains("Deployment") && message.contains("Pod"),
             "{message}"
         );
+        let message = check(Some("events.k8s.io/v1"), Some("Pod"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("events.k8s.io/v1"), "{message}");
     }
 }

@@ -65,3 +65,27 @@ pub fn assert_same_json(what: &str, expected: Value, actual: Value) {
         panic!("{what}: JSON differs at {diff}");
     }
 }
+
+/// Removes the whitespace between JSON tokens, keeping key order and string contents, so a
+/// pretty fixture becomes the compact form a server sends.
+pub fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for ch in json.chars() {
+        if in_string {
+            out.push(ch);
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if ch == '"' {
+            in_string = true;
+            out.push(ch);
+        } else if !ch.is_whitespace() {
+            out.push(ch);
+        }
+    }
+    out
+}
