@@ -10,6 +10,13 @@
 //! backoff) and the limiters in `rate_limiters.rs`. `metrics.rs` holds the hook a queue reports
 //! depth, adds, latencies, retries and unfinished work to.
 //!
+//! Where this crate differs from client-go's `util/workqueue`, on purpose:
+//! - an add after shutdown hands the item back in an [`AddError`] instead of dropping it;
+//! - [`Queue::shutdown_with_drain`] waits for queued items too, not only in-flight ones;
+//! - `done` on an item that is not being processed does nothing;
+//! - no task is spawned: delayed items are moved into the queue by `get` itself, and the
+//!   unfinished-work gauge is refreshed by [`Queue::run_unfinished_work_updates`] if you spawn it.
+//!
 //! ```
 //! use kinformer_workqueue::{default_controller_rate_limiter, RateLimitingQueue};
 //!

@@ -237,8 +237,9 @@ impl<T: Hash + Eq + Clone + Send> Queue<T> {
 
     /// Stops accepting adds and waits until every queued and in-flight item is `done`.
     ///
-    /// Workers must keep running (and calling `done`) for this to return; a plain
-    /// [`shutdown`](Queue::shutdown) from another task ends the wait early.
+    /// Workers must keep running (and calling `done`) for this to return, so do not await it
+    /// from a worker that holds an item; a plain [`shutdown`](Queue::shutdown) from another
+    /// task ends the wait early.
     pub async fn shutdown_with_drain(&self) {
         {
             let mut state = self.inner.lock();
