@@ -218,3 +218,43 @@ fn built_selectors_stay_sorted_and_match_through_a_lookup_function() {
     assert!(Requirement::new("a", Operator::Equals, vec![]).is_err());
     assert!(Requirement::new("bad key", Operator::Exists, vec![]).is_err());
 }
+
+#[test]
+fn every_built_requirement_prints_in_a_form_that_parses_back_equal() {
+    let keys = ["a", "app.kubernetes.io/name", "x-1_2.b", "in0"];
+    let value_sets: &[&[&str]] = &[&["v"], &["", "z"], &["b", "a", "b"], &["in", "notin"]];
+    let operators = [
+        Operator::Equals,
+        Operator::DoubleEquals,
+        Operator::NotEquals,
+        Operator::In,
+        Operator::NotIn,
+        Operator::Exists,
+        Operator::DoesNotExist,
+        Operator::GreaterThan,
+        Operator::LessThan,
+    ];
+    let mut checked = 0;
+    for key in keys {
+        for operator in operators {
+            for values in value_sets {
+                let values: Vec<String> = match operator {
+                    Operator::Exists | Operator::DoesNotExist => Vec::new(),
+                    Operator::GreaterThan | Operator::LessThan => vec!["-7".to_owned()],
+                    Operator::In | Operator::NotIn => {
+                        values.iter().map(|v| v.to_string()).collect()
+                    }
+                    _ => vec![values[0].to_owned()],
+                };
+                let requirement = Requirement::new(key, operator, values).unwrap();
+                let selector = Selector::everything().with_requirement(requirement.clone());
+                let printed = selector.to_string();
+                let parsed = Selector::parse(&printed)
+                    .unwrap_or_else(|error| panic!("{printed:?} should parse: {error}"));
+                assert_eq!(parsed.requirements(), [requirement], "{printed:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, keys.len() * operators.len() * value_sets.len());
+}
