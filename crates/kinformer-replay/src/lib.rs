@@ -1,1 +1,42 @@
-//! kinformer-replay: see the crate description; modules arrive with their issue.
+//! kinformer-replay: a fake Kubernetes API server that real clients (kubectl, client-go, ours)
+//! accept, for tests and demos.
+//!
+//! Start with [`FakeApiServer::start`] and [`ServerConfig`]; the returned [`RunningServer`]
+//! gives the URL, the CA and token, and (through [`Handle`]) direct access to the state and
+//! the scripted [`Fault`]s. Behaviour follows the recordings of a real apiserver in
+//! `fixtures/recordings/`.
+//!
+//! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
+//! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
+//! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
+//! `discovery`, `table`, `response`, `faults`, `tls`, `fixture`, `error`.
+
+// Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
+#![allow(clippy::result_large_err)]
+
+mod discovery;
+pub mod error;
+pub mod faults;
+pub mod fixture;
+mod handle;
+mod handlers;
+mod list;
+mod patch;
+pub mod registry;
+mod request;
+mod response;
+mod router;
+mod selector;
+mod server;
+mod store;
+mod table;
+pub mod tls;
+mod watch;
+mod write;
+
+pub use error::{Error, Result};
+pub use faults::{Fault, FaultRule};
+pub use handle::Handle;
+pub use registry::{Registry, ResourceInfo};
+pub use server::{FakeApiServer, RunningServer, ServerConfig, Token};
+pub use tls::{ClientIdentity, TlsMaterial};

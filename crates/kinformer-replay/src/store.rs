@@ -1,0 +1,333 @@
+//! The object store: every object as JSON, one global resourceVersion counter (like etcd's
+//! revision), and a bounded event history with a compaction point that watches replay from.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::registry::{resources_from_crd, Registry, ResourceInfo};
+
+/// What happened to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    /// Created.
+    Added,
+    /// Changed.
+    Modified,
+    /// Removed.
+    Deleted,
+}
+
+/// One change in the history.
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    /// The resourceVersion this change produced.
+    pub resource_version: u64,
+    /// The storage key of the resource (`group/plural`).
+    pub resource: String,
+    /// The object key (`namespace/name` or `name`).
+    pub key: String,
+    /// The change.
+    pub event_type: EventType,
+    /// The new state (for a delete: the last state, stamped with the delete's RV).
+    pub object: Arc<Value>,
+    /// The state before the change, if the object existed.
+    pub previous: Option<Arc<Value>>,
+}
+
+/// The object key of `namespace/name`, or `name` at cluster scope.
+pub(crate) fn object_key(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// All state the server serves.
+#[derive(Debug)]
+pub(crate) struct Store {
+    /// Served resources.
+    pub registry: Registry,
+    resource_version: u64,
+    objects: HashMap<String, BTreeMap<String, Arc<Value>>>,
+    history: VecDeque<Arc<Event>>,
+    history_limit: usize,
+    compacted: u64,
+}
+
+impl Store {
+    /// An empty store at resourceVersion 1 (a fresh etcd's revision).
+    pub fn new(registry: Registry, history_limit: usize) -> Self {
+        Store {
+            registry,
+            resource_version: 1,
+            objects: HashMap::new(),
+            history: VecDeque::new(),
+            history_limit: history_limit.max(1),
+            compacted: 1,
+        }
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// The oldest resourceVersion a watch may start from.
+    pub fn compacted(&self) -> u64 {
+        self.compacted
+    }
+
+    /// Drops history up to and including `resource_version` (capped at the current RV).
+    pub fn compact(&mut self, resource_version: u64) {
+        let target = resource_version.min(self.resource_version);
+        while self
+            .history
+            .front()
+            .is_some_and(|event| event.resource_version <= target)
+        {
+            self.history.pop_front();
+        }
+        self.compacted = self.compacted.max(target);
+    }
+
+    /// One object.
+    pub fn get(&self, info: &ResourceInfo, key: &str) -> Option<Arc<Value>> {
+        self.objects.get(&info.storage_key())?.get(key).cloned()
+    }
+
+    /// Stores a new state, stamping the next resourceVersion into it, and records the event.
+    pub fn commit(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        event_type: EventType,
+        mut object: Value,
+    ) -> Arc<Value> {
+        self.resource_version += 1;
+        let rv = self.resource_version;
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
+        }
+        let object = Arc::new(object);
+        let bucket = self.objects.entry(info.storage_key()).or_default();
+        let previous = if event_type == EventType::Deleted {
+            bucket.remove(key)
+        } else {
+            bucket.insert(key.to_string(), object.clone())
+        };
+        if info.group == "apiextensions.k8s.io" && info.plural == "customresourcedefinitions" {
+            self.sync_crd(&object, event_type);
+        }
+        self.history.push_back(Arc::new(Event {
+            resource_version: rv,
+            resource: info.storage_key(),
+            key: key.to_string(),
+            event_type,
+            object: object.clone(),
+            previous,
+        }));
+        while self.history.len() > self.history_limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted = self.compacted.max(old.resource_version);
+            }
+        }
+        object
+    }
+
+    /// Drops every object and the history, keeping the RV counter (a restart that lost state).
+    pub fn clear(&mut self) {
+        self.objects.clear();
+        self.history.clear();
+        self.compacted = self.resource_version;
+    }
+
+    /// Events for `resource` after `resource_version`, or `None` when that RV is compacted.
+    pub fn events_since(&self, resource: &str, resource_version: u64) -> Option<Vec<Arc<Event>>> {
+        if resource_version < self.compacted {
+            return None;
+        }
+        let start = self
+            .history
+            .partition_point(|event| event.resource_version <= resource_version);
+        Some(
+            self.history
+                .range(start..)
+                .filter(|event| event.resource == resource)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// A view of a resource's objects as they were at `resource_version`, or `None` when the
+    /// history no longer reaches back that far.
+    pub fn snapshot(&self, info: &ResourceInfo, resource_version: u64) -> Option<Snapshot<'_>> {
+        let resource = info.storage_key();
+        let current = self.objects.get(&resource);
+        let mut overlay: BTreeMap<String, Option<Arc<Value>>> = BTreeMap::new();
+        if resource_version < self.resource_version {
+            // Undo every later change: the first change after the RV knows the state before it.
+            for event in self.events_since(&resource, resource_version)? {
+                overlay
+                    .entry(event.key.clone())
+                    .or_insert_with(|| event.previous.clone());
+            }
+        }
+        Some(Snapshot { current, overlay })
+    }
+
+    fn sync_crd(&mut self, crd: &Value, event_type: EventType) {
+        let Some(infos) = resources_from_crd(crd) else {
+            return;
+        };
+        if let Some(first) = infos.first() {
+            self.registry.unregister(&first.group, &first.plural);
+        }
+        if event_type != EventType::Deleted {
+            for info in infos {
+                self.registry.register(info);
+            }
+        }
+    }
+}
+
+/// A resource's objects at some resourceVersion: the current map corrected by an overlay.
+pub(crate) struct Snapshot<'a> {
+    current: Option<&'a BTreeMap<String, Arc<Value>>>,
+    overlay: BTreeMap<String, Option<Arc<Value>>>,
+}
+
+impl Snapshot<'_> {
+    /// Objects with keys after `after` (exclusive) starting with `prefix`, in key order.
+    pub fn range<'s>(
+        &'s self,
+        prefix: &'s str,
+        after: Option<&'s str>,
+    ) -> impl Iterator<Item = (&'s str, &'s Arc<Value>)> + 's {
+        let lower = match after {
+            Some(key) if key >= prefix => Bound::Excluded(key.to_string()),
+            _ => Bound::Included(prefix.to_string()),
+        };
+        let bounds = (lower, Bound::Unbounded);
+        let current = self
+            .current
+            .into_iter()
+            .flat_map(move |map| map.range::<String, _>(bounds.clone()))
+            .filter(|(key, _)| !self.overlay.contains_key(*key))
+            .map(|(key, value)| (key.as_str(), Some(value)));
+        let lower = match after {
+            Some(key) if key >= prefix => Bound::Excluded(key.to_string()),
+            _ => Bound::Included(prefix.to_string()),
+        };
+        let overlay = self
+            .overlay
+            .range::<String, _>((lower, Bound::Unbounded))
+            .map(|(key, value)| (key.as_str(), value.as_ref()));
+        MergeByKey {
+            left: current.peekable(),
+            right: overlay.peekable(),
+        }
+        .take_while(move |(key, _)| key.starts_with(prefix))
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+    }
+}
+
+struct MergeByKey<L: Iterator, R: Iterator> {
+    left: std::iter::Peekable<L>,
+    right: std::iter::Peekable<R>,
+}
+
+impl<'a, L, R> Iterator for MergeByKey<L, R>
+where
+    L: Iterator<Item = (&'a str, Option<&'a Arc<Value>>)>,
+    R: Iterator<Item = (&'a str, Option<&'a Arc<Value>>)>,
+{
+    type Item = (&'a str, Option<&'a Arc<Value>>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match (self.left.peek(), self.right.peek()) {
+            (Some(l), Some(r)) if l.0 <= r.0 => self.left.next(),
+            (Some(_), Some(_)) => self.right.next(),
+            (Some(_), None) => self.left.next(),
+            (None, _) => self.right.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pods(store: &Store) -> Arc<ResourceInfo> {
+        store.registry.find("", "v1", "pods").unwrap()
+    }
+
+    fn pod(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "ns"}})
+    }
+
+    #[test]
+    fn every_commit_takes_the_next_resource_version() {
+        let mut store = Store::new(Registry::builtin(), 10);
+        let info = pods(&store);
+        let first = store.commit(&info, "ns/a", EventType::Added, pod("a"));
+        let second = store.commit(&info, "ns/b", EventType::Added, pod("b"));
+        assert_eq!(first["metadata"]["resourceVersion"], "2");
+        assert_eq!(second["metadata"]["resourceVersion"], "3");
+        assert_eq!(store.resource_version(), 3);
+    }
+
+    #[test]
+    fn bounded_history_moves_the_compaction_point() {
+        let mut store = Store::new(Registry::builtin(), 2);
+        let info = pods(&store);
+        for name in ["a", "b", "c"] {
+            store.commit(&info, &format!("ns/{name}"), EventType::Added, pod(name));
+        }
+        assert_eq!(store.compacted(), 2);
+        assert!(store.events_since("/pods", 1).is_none());
+        assert_eq!(store.events_since("/pods", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn snapshot_shows_objects_as_they_were() {
+        let mut store = Store::new(Registry::builtin(), 100);
+        let info = pods(&store);
+        store.commit(&info, "ns/a", EventType::Added, pod("a"));
+        store.commit(&info, "ns/b", EventType::Added, pod("b"));
+        store.commit(&info, "ns/a", EventType::Deleted, pod("a"));
+        store.commit(&info, "ns/c", EventType::Added, pod("c"));
+        let snapshot = store.snapshot(&info, 3).unwrap();
+        let keys: Vec<&str> = snapshot.range("", None).map(|(k, _)| k).collect();
+        assert_eq!(keys, vec!["ns/a", "ns/b"]);
+        let now = store.snapshot(&info, 5).unwrap();
+        let keys: Vec<&str> = now.range("ns/", Some("ns/b")).map(|(k, _)| k).collect();
+        assert_eq!(keys, vec!["ns/c"]);
+    }
+
+    #[test]
+    fn creating_a_crd_registers_its_resource() {
+        let mut store = Store::new(Registry::builtin(), 10);
+        let info = store
+            .registry
+            .find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .unwrap();
+        let crd = json!({"metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                     "names": {"plural": "widgets", "kind": "Widget"},
+                     "versions": [{"name": "v1", "served": true}]}});
+        store.commit(&info, "widgets.example.com", EventType::Added, crd.clone());
+        assert!(store
+            .registry
+            .find("example.com", "v1", "widgets")
+            .is_some());
+        store.commit(&info, "widgets.example.com", EventType::Deleted, crd);
+        assert!(store
+            .registry
+            .find("example.com", "v1", "widgets")
+            .is_none());
+    }
+}
