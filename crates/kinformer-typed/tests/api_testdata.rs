@@ -5,7 +5,7 @@ mod common;
 
 use kinformer_meta::{IntOrString, Object, Quantity};
 use kinformer_typed::api::{apiextensions, apps, batch, coordination, core, events};
-use kinformer_typed::TypedObject;
+use kinformer_typed::{BuiltinKind, TypedObject, BUILTIN_KINDS};
 use serde_json::Value;
 
 use common::{assert_same_json, fixture};
@@ -281,4 +281,82 @@ fn custom_resource_definition_round_trips_with_its_schema() {
     assert_eq!(resource.gvr().resource, "flunders");
     assert!(resource.is_namespaced());
     assert!(spec.api_resource("v9").is_none());
+}
+
+/// The fixture of a built-in kind: k8s.io/api's file, or ours for the CRD.
+fn fixture_file(kind: &BuiltinKind) -> String {
+    match kind.group {
+        "apiextensions.k8s.io" => "objects/crd-flunders.json".to_owned(),
+        "" => format!("api-testdata/core.{}.{}.json", kind.version, kind.kind),
+        group => format!("api-testdata/{group}.{}.{}.json", kind.version, kind.kind),
+    }
+}
+
+/// A check run on every kind of the table, generic over the kind's type.
+trait Check {
+    fn run<K: TypedObject>(&self, file: &str);
+}
+
+/// Runs `check` with the Rust type of `kind`; a kind without a type here fails the test.
+fn for_kind(kind: &BuiltinKind, check: &impl Check) {
+    let file = fixture_file(kind);
+    match (kind.group, kind.kind) {
+        ("", "Pod") => check.run::<core::v1::Pod>(&file),
+        ("", "ConfigMap") => check.run::<core::v1::ConfigMap>(&file),
+        ("", "Secret") => check.run::<core::v1::Secret>(&file),
+        ("", "Service") => check.run::<core::v1::Service>(&file),
+        ("", "Namespace") => check.run::<core::v1::Namespace>(&file),
+        ("", "Node") => check.run::<core::v1::Node>(&file),
+        ("", "Event") => check.run::<core::v1::Event>(&file),
+        ("", "ServiceAccount") => check.run::<core::v1::ServiceAccount>(&file),
+        ("", "Endpoints") => check.run::<core::v1::Endpoints>(&file),
+        ("", "PersistentVolumeClaim") => check.run::<core::v1::PersistentVolumeClaim>(&file),
+        ("apps", "Deployment") => check.run::<apps::v1::Deployment>(&file),
+        ("apps", "ReplicaSet") => check.run::<apps::v1::ReplicaSet>(&file),
+        ("apps", "StatefulSet") => check.run::<apps::v1::StatefulSet>(&file),
+        ("apps", "DaemonSet") => check.run::<apps::v1::DaemonSet>(&file),
+        ("batch", "Job") => check.run::<batch::v1::Job>(&file),
+        ("batch", "CronJob") => check.run::<batch::v1::CronJob>(&file),
+        ("coordination.k8s.io", "Lease") => check.run::<coordination::v1::Lease>(&file),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            check.run::<apiextensions::v1::CustomResourceDefinition>(&file)
+        }
+        ("events.k8s.io", "Event") => check.run::<events::v1::Event>(&file),
+        other => panic!("no typed kind for {other:?}"),
+    }
+}
+
+struct FullyDecoded;
+
+impl Check for FullyDecoded {
+    fn run<K: TypedObject>(&self, file: &str) {
+        round_trip::<K>(file);
+    }
+}
+
+struct Unread;
+
+impl Check for Unread {
+    fn run<K: TypedObject>(&self, file: &str) {
+        let text = fixture(file);
+        let object: K = serde_json::from_str(&text).unwrap();
+        assert!(object.raw_body_len() > 0, "{file}: bodies kept raw");
+        let original: Value = serde_json::from_str(&text).unwrap();
+        // Compared as values (not text) only because the fixture is pretty-printed.
+        assert_eq!(original, serde_json::to_value(&object).unwrap(), "{file}");
+    }
+}
+
+#[test]
+fn every_kind_of_the_table_round_trips_fully_decoded() {
+    for kind in BUILTIN_KINDS {
+        for_kind(kind, &FullyDecoded);
+    }
+}
+
+#[test]
+fn every_kind_of_the_table_round_trips_unread() {
+    for kind in BUILTIN_KINDS {
+        for_kind(kind, &Unread);
+    }
 }
