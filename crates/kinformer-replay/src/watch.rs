@@ -324,8 +324,12 @@ async fn stream(
         }
         last_rv = last_rv.max(current);
         tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => return Ok(()),
+            _ = sink.tx.closed() => return Err(Stop),
             changed = changes.changed() => if changed.is_err() { return Ok(()) },
-            _ = tokio::time::sleep_until(next_bookmark), if bookmarks => {
+            // Periodic bookmarks stop where the last one before the deadline takes over.
+            _ = tokio::time::sleep_until(next_bookmark), if bookmarks && next_bookmark < final_bookmark => {
                 next_bookmark += interval;
                 sink.send(encode_frame("BOOKMARK", &bookmark_object(info, last_rv, false)), last_rv).await?;
             }
@@ -333,8 +337,6 @@ async fn stream(
                 final_sent = true;
                 sink.send(encode_frame("BOOKMARK", &bookmark_object(info, last_rv, false)), last_rv).await?;
             }
-            _ = tokio::time::sleep_until(deadline) => return Ok(()),
-            _ = sink.tx.closed() => return Err(Stop),
         }
     }
 }
