@@ -81,6 +81,8 @@ api_struct! {
         available_replicas: i32,
         /// Pods still missing.
         unavailable_replicas: i32,
+        /// Pods being deleted.
+        terminating_replicas: i32,
         /// Conditions (`Available`, `Progressing`).
         conditions: Vec<WorkloadCondition>,
         /// Hash collisions when naming ReplicaSets.
@@ -149,6 +151,8 @@ api_struct! {
         ready_replicas: i32,
         /// Available pods.
         available_replicas: i32,
+        /// Pods being deleted.
+        terminating_replicas: i32,
         /// Generation the status describes.
         observed_generation: i64,
         /// Conditions.

@@ -32,6 +32,12 @@ api_struct! {
         active_deadline_seconds: i64,
         /// Retries before the job fails.
         backoff_limit: i32,
+        /// Retries per index of an indexed job.
+        backoff_limit_per_index: i32,
+        /// Failed indexes before the whole job fails.
+        max_failed_indexes: i32,
+        /// How failed pods count against the backoff limit, kept as JSON.
+        pod_failure_policy: serde_json::Value,
         /// Which pods belong to the job.
         selector: LabelSelector,
         /// Whether the selector was set by hand.
@@ -44,6 +50,10 @@ api_struct! {
         completion_mode: String,
         /// Whether the job is suspended.
         suspend: bool,
+        /// `TerminatingOrFailed` or `Failed`.
+        pod_replacement_policy: String,
+        /// Controller that manages the job, when not the built-in one.
+        managed_by: String,
     }
 }
 
@@ -64,6 +74,12 @@ api_struct! {
         failed: i32,
         /// Ready pods.
         ready: i32,
+        /// Pods being deleted.
+        terminating: i32,
+        /// Completed indexes of an indexed job (`1,3-5`).
+        completed_indexes: String,
+        /// Failed indexes of an indexed job.
+        failed_indexes: String,
     }
 }
 

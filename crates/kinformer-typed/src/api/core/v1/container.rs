@@ -33,6 +33,8 @@ api_struct! {
         restart_policy: String,
         /// Volumes mounted into the container.
         volume_mounts: Vec<VolumeMount>,
+        /// Block devices the container uses.
+        volume_devices: Vec<VolumeDevice>,
         /// Probe that restarts the container when failing.
         liveness_probe: Probe,
         /// Probe that removes the pod from service endpoints when failing.
@@ -212,6 +214,16 @@ api_struct! {
         mount_propagation: String,
         /// Sub-path with environment variable expansion.
         sub_path_expr: String,
+    }
+}
+
+api_struct! {
+    /// A raw block device of a container.
+    pub struct VolumeDevice {
+        /// Name of the pod volume (a block-mode claim).
+        name: String,
+        /// Device path inside the container.
+        device_path: String,
     }
 }
 

@@ -69,6 +69,10 @@ api_struct! {
         addresses: Vec<NodeAddress>,
         /// Versions and identifiers of the machine.
         node_info: NodeSystemInfo,
+        /// Images present on the node.
+        images: Vec<ContainerImage>,
+        /// Volumes in use (mounted) on the node.
+        volumes_in_use: Vec<String>,
     }
 }
 
@@ -99,6 +103,16 @@ api_struct! {
         type_: String,
         /// The address.
         address: String,
+    }
+}
+
+api_struct! {
+    /// An image present on a node.
+    pub struct ContainerImage {
+        /// Names and digests of the image.
+        names: Vec<String>,
+        /// Size in bytes.
+        size_bytes: i64,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use kinformer_meta::{ObjectMeta, StringMap, Time};
 
-use super::container::{Container, ContainerStatus, LocalObjectReference};
+use super::container::{Container, ContainerStatus, LocalObjectReference, ResourceList};
 use super::volume::Volume;
 
 typed_object! {
@@ -40,6 +40,8 @@ api_struct! {
         init_containers: Vec<Container>,
         /// The main containers.
         containers: Vec<Container>,
+        /// Debugging containers added to a running pod (`targetContainerName` is in `other`).
+        ephemeral_containers: Vec<Container>,
         /// `Always`, `OnFailure` or `Never`.
         restart_policy: String,
         /// Seconds granted to stop gracefully.
@@ -66,6 +68,8 @@ api_struct! {
         /// Use the node's IPC namespace.
         #[serde(rename = "hostIPC")]
         host_ipc: bool,
+        /// Share one PID namespace between the containers.
+        share_process_namespace: bool,
         /// Pod-level security options, kept as JSON.
         security_context: serde_json::Value,
         /// Secrets used to pull images.
@@ -92,6 +96,19 @@ api_struct! {
         enable_service_links: bool,
         /// `PreemptLowerPriority` or `Never`.
         preemption_policy: String,
+        /// Resources the runtime class adds on top of the containers'.
+        overhead: ResourceList,
+        /// Extra `/etc/hosts` entries.
+        host_aliases: Vec<HostAlias>,
+        /// DNS resolver settings, kept as JSON.
+        dns_config: serde_json::Value,
+        /// Use a user namespace (`false`) or the host's (`true`).
+        host_users: bool,
+        /// Use the FQDN as the hostname.
+        #[serde(rename = "setHostnameAsFQDN")]
+        set_hostname_as_fqdn: bool,
+        /// Gates that hold the pod back from scheduling.
+        scheduling_gates: Vec<PodSchedulingGate>,
         /// How pods spread over topology domains, kept as JSON.
         topology_spread_constraints: Vec<serde_json::Value>,
     }
@@ -110,6 +127,24 @@ api_struct! {
         effect: String,
         /// How long a `NoExecute` taint is tolerated.
         toleration_seconds: i64,
+    }
+}
+
+api_struct! {
+    /// An `/etc/hosts` entry of a pod.
+    pub struct HostAlias {
+        /// The IP address.
+        ip: String,
+        /// Hostnames for the address.
+        hostnames: Vec<String>,
+    }
+}
+
+api_struct! {
+    /// A gate that holds a pod back from scheduling until removed.
+    pub struct PodSchedulingGate {
+        /// Gate name.
+        name: String,
     }
 }
 

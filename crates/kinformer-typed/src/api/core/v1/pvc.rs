@@ -38,6 +38,12 @@ api_struct! {
         storage_class_name: String,
         /// `Filesystem` or `Block`.
         volume_mode: String,
+        /// Object to populate the volume from (snapshot, claim).
+        data_source: TypedLocalObjectReference,
+        /// Object to populate the volume from, any namespace-local kind.
+        data_source_ref: TypedObjectReference,
+        /// Volume attributes class.
+        volume_attributes_class_name: String,
     }
 }
 
@@ -62,6 +68,8 @@ api_struct! {
         capacity: ResourceList,
         /// Conditions (resizing).
         conditions: Vec<PersistentVolumeClaimCondition>,
+        /// Resources allocated to the claim (after a resize).
+        allocated_resources: ResourceList,
     }
 }
 
@@ -81,5 +89,31 @@ api_struct! {
         reason: String,
         /// Human-readable message.
         message: String,
+    }
+}
+
+api_struct! {
+    /// A reference to an object of any kind in the same namespace.
+    pub struct TypedLocalObjectReference {
+        /// API group, empty for core.
+        api_group: String,
+        /// Kind of the object.
+        kind: String,
+        /// Name of the object.
+        name: String,
+    }
+}
+
+api_struct! {
+    /// A reference to an object of any kind, possibly in another namespace.
+    pub struct TypedObjectReference {
+        /// API group, empty for core.
+        api_group: String,
+        /// Kind of the object.
+        kind: String,
+        /// Name of the object.
+        name: String,
+        /// Namespace of the object.
+        namespace: String,
     }
 }

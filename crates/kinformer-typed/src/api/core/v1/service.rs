@@ -40,6 +40,17 @@ api_struct! {
         /// Extra IPs routed to the service.
         #[serde(rename = "externalIPs")]
         external_ips: Vec<String>,
+        /// Requested load balancer IP (deprecated).
+        #[serde(rename = "loadBalancerIP")]
+        load_balancer_ip: String,
+        /// Client ranges allowed through the load balancer.
+        load_balancer_source_ranges: Vec<String>,
+        /// Node port for health checks with `Local` traffic policy.
+        health_check_node_port: i32,
+        /// Whether node ports are allocated for a load balancer.
+        allocate_load_balancer_node_ports: bool,
+        /// Load balancer implementation.
+        load_balancer_class: String,
         /// `None` or `ClientIP`.
         session_affinity: String,
         /// DNS name for `ExternalName` services.
