@@ -238,15 +238,6 @@ pub enum Error {
         /// The name as given (`deploy`, `Widget`, `foos.example.com`).
         name: String,
     },
-
-    /// The REST mapper found several resources for one name in different groups.
-    #[error("{name:?} is ambiguous: it matches {candidates:?}")]
-    AmbiguousResource {
-        /// The name as given.
-        name: String,
-        /// The matching resources, as `resource.version.group`.
-        candidates: Vec<String>,
-    },
 }
 
 impl Error {
