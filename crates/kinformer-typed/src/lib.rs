@@ -19,6 +19,19 @@
 //! assert_eq!(spec.containers.as_ref().unwrap()[0].image.as_deref(), Some("nginx"));
 //! ```
 //!
+//! Building and changing objects goes through the generated accessors, which hide the lazy
+//! storage (large bodies are stored as `Lazy<Box<T>>` so an unread object stays small):
+//!
+//! ```
+//! use kinformer_typed::{Container, Pod, PodSpec};
+//!
+//! let mut pod = Pod::new("web").with_namespace("shop");
+//! pod.set_spec(PodSpec { containers: Some(vec![Container::new("app", "nginx")]), ..Default::default() });
+//! pod.spec_mut().unwrap().node_name = Some("worker-1".into()); // decodes if needed, drops stale JSON
+//! assert_eq!(pod.spec().unwrap().unwrap().node_name.as_deref(), Some("worker-1"));
+//! assert!(pod.status().unwrap().is_none());
+//! ```
+//!
 //! Modules, in reading order: `object` (what all kinds share), `macros`, `api` (the kinds by
 //! group and version), `kinds` (the table of built-in kinds), `bytes`, `yaml`, `error`.
 
