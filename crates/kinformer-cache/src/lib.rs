@@ -9,6 +9,8 @@
 pub mod delta_fifo;
 pub mod error;
 pub mod index;
+pub mod list_watch;
+pub mod reflector;
 pub mod store;
 pub mod thread_safe_store;
 
@@ -24,5 +26,10 @@ pub use index::{
     index_func, meta_namespace_index_func, namespace_indexers, IndexError, IndexFunc, Indexers,
     NAMESPACE_INDEX,
 };
+pub use list_watch::{FakeListWatch, ListWatch, WatchEventStream};
+pub use reflector::{
+    BackoffConfig, MetricsSnapshot, Reflector, ReflectorConfig, ReflectorMetrics, WatchErrorHandler,
+};
 pub use store::{meta_namespace_key_func, Indexer, KeyError, KeyFunc, Store};
 pub use thread_safe_store::ThreadSafeStore;
+

@@ -1,0 +1,32 @@
+//! `ListWatch`: how a reflector lists and watches one resource, without knowing about HTTP.
+//!
+//! An implementation lists pages and opens watches for one resource, namespace and selector
+//! set; the reflector supplies resourceVersion, paging, timeout and bookmark options.
+//! [`FakeListWatch`] is the in-memory one for tests: a resource with versions, history and
+//! scripted faults.
+
+pub mod fake;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use kinformer_meta::{ListOptions, ObjectList, WatchEvent};
+
+pub use fake::{FakeListWatch, FakeRequest, FakeVerb};
+
+/// The events of one watch; the stream ends when the server closes the watch.
+pub type WatchEventStream<K> = BoxStream<'static, Result<WatchEvent<K>, kinformer_client::Error>>;
+
+/// Lists and watches one resource. Object safe: reflectors hold `Arc<dyn ListWatch<K>>`.
+pub trait ListWatch<K>: Send + Sync {
+    /// Lists one page (or everything, without `limit`) with the given options.
+    fn list(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, Result<ObjectList<K>, kinformer_client::Error>>;
+
+    /// Opens a watch with the given options.
+    fn watch(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, Result<WatchEventStream<K>, kinformer_client::Error>>;
+}
