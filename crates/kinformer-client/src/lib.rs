@@ -29,3 +29,14 @@ pub use client::Client;
 pub use config::{Config, Kubeconfig, KubeconfigOptions};
 pub use error::{Error, Result};
 pub use transport::Body;
+
+// Part 2: the API.
+pub use api::{Api, DeleteResponse};
+pub use clientset::Clientset;
+pub use discovery::DiscoveryClient;
+pub use dynamic::{DynamicClient, DynamicResource};
+pub use mapper::RestMapper;
+pub use request::{
+    DeleteParams, GetParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy,
+};
+pub use watch::{WatchConfig, WatchStream};

@@ -113,6 +113,7 @@ pub(super) fn config_from_kubeconfig(
     };
     let cluster_entry = Entry::new(&named_cluster.origin, "cluster", &cluster_name);
     let cluster = named_cluster.cluster.clone().unwrap_or_default();
+    let mut config = cluster_config(&cluster_entry, &cluster)?;
 
     let user_name = options.user.clone().unwrap_or(context.user.clone());
     let user = if user_name.is_empty() {
@@ -130,7 +131,6 @@ pub(super) fn config_from_kubeconfig(
         ))
     };
 
-    let mut config = cluster_config(&cluster_entry, &cluster)?;
     if let Some((entry, user)) = user {
         apply_user(&mut config, &entry, &user, &cluster)?;
     }
