@@ -9,7 +9,7 @@
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
 //! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
 //! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
-//! `discovery`, `table`, `response`, `faults`, `tls`, `fixture`, `error`.
+//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `fixture`, `error`.
 
 // Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
 #![allow(clippy::result_large_err)]
@@ -21,6 +21,7 @@ pub mod fixture;
 mod handle;
 mod handlers;
 mod list;
+mod openapi;
 mod patch;
 pub mod registry;
 mod request;

@@ -14,7 +14,7 @@ use crate::registry::ResourceInfo;
 use crate::request::{parse_query, ListParams};
 use crate::response::{self, errors, Body};
 use crate::server::Shared;
-use crate::{discovery, handlers, list, patch, watch};
+use crate::{discovery, handlers, list, openapi, patch, watch};
 
 /// Largest request body accepted (the apiserver's limit is 3 MiB per object).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -67,7 +67,7 @@ pub(crate) enum Route {
     Apis,
     GroupVersion(String, String),
     Group(String),
-    OpenApi,
+    OpenApi(String),
     Resource {
         info: Arc<ResourceInfo>,
         namespace: Option<String>,
@@ -86,7 +86,7 @@ fn route(shared: &Shared, path: &str) -> Route {
     let (group, version, rest) = match segments.as_slice() {
         ["version"] => return Route::Version,
         ["healthz" | "readyz" | "livez", ..] => return Route::Health,
-        ["openapi", ..] | ["swagger.json"] => return Route::OpenApi,
+        ["openapi", ..] => return Route::OpenApi(path.to_string()),
         ["api"] => return Route::Api,
         ["apis"] => return Route::Apis,
         ["api", version, rest @ ..] => ("", *version, rest),
@@ -246,7 +246,11 @@ async fn dispatch(ctx: &Ctx, target: Route, faults: Vec<Fault>) -> Response<Body
         Route::GroupVersion(group, version) => {
             return discovery::resource_list(ctx, &group, &version)
         }
-        Route::OpenApi | Route::NotFound => return ctx.status(&errors::unknown_resource()),
+        Route::OpenApi(path) => {
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            return openapi::serve(ctx, &segments);
+        }
+        Route::NotFound => return ctx.status(&errors::unknown_resource()),
     };
     let ns = namespace.as_deref();
     match (name.as_deref(), subresource.as_deref()) {
