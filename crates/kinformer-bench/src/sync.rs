@@ -1,0 +1,467 @@
+//! One `sync` run: load N pods into an in-process fake API server, measure the floor, sync the
+//! pipeline, follow M events, force a relist, and collect every figure of the JSON line.
+//!
+//! Phases, in order (each one's transient buffers are dropped before the next):
+//! 1. load: the server gets N generated pods through its handle (server domain).
+//! 2. floor (list): read every page of 500 as raw bytes (the server's list throughput), then
+//!    time `serde_json::from_slice::<ObjectList<Pod>>` on those bytes.
+//! 3. sync: start the pipeline; `list_ms` runs until it has synced; the allocator delta over
+//!    the phase divided by N is `cache_bytes_per_object`.
+//! 4. watch: a server-domain thread applies M planned changes through the handle; `watch_ms`
+//!    runs until the handler has seen all M.
+//! 5. floor (watch): read the same M events from the server's history as raw frames (the
+//!    server's watch throughput), then time `serde_json::from_slice::<WatchEvent<Pod>>`.
+//! 6. relist: the server restarts (cutting the watch) with a fault that answers the next
+//!    watch with 410 Gone (as for a compacted resourceVersion); the pipeline relists; the RSS and heap peaks of that phase are
+//!    recorded.
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use kinformer_client::{Client, Config};
+use kinformer_replay::{FakeApiServer, Fault, FaultRule, Handle, RunningServer, ServerConfig};
+use serde::Serialize;
+use tokio::runtime::Runtime;
+
+use crate::alloc::{self, Domain};
+use crate::error::{Error, Result};
+use crate::floor;
+use crate::generator::{self, Change};
+use crate::pipeline::{Pipeline, PIPELINE};
+use crate::rss;
+
+/// What a `sync` run does.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Pods loaded before the sync.
+    pub pods: u64,
+    /// Watch events applied after it.
+    pub events: u64,
+    /// Drop managedFields in the queue's transform.
+    pub drop_managed_fields: bool,
+    /// Items per list page.
+    pub page_size: u32,
+    /// The longest any phase may take.
+    pub phase_timeout: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            pods: 10_000,
+            events: 50_000,
+            drop_managed_fields: false,
+            page_size: 500,
+            phase_timeout: Duration::from_secs(900),
+        }
+    }
+}
+
+/// Every figure of one run; serialised as the JSON line (the first keys are the issue's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Measurement {
+    /// N.
+    pub pods: u64,
+    /// M.
+    pub events: u64,
+    /// Pipeline start to synced, ms.
+    pub list_ms: f64,
+    /// First event applied to last event handled, ms.
+    pub watch_ms: f64,
+    /// M / watch time.
+    pub events_per_s: f64,
+    /// The process's lifetime peak RSS (getrusage), KiB; includes the in-process server.
+    pub max_rss_kb: u64,
+    /// Heap bytes the client holds after sync (allocator delta over the sync) / N.
+    pub cache_bytes_per_object: f64,
+    /// Compact JSON bytes per pod as served in the list pages.
+    pub json_bytes_per_object: f64,
+    /// Peak RSS during the forced relist, KiB; includes the in-process server.
+    pub relist_peak_rss_kb: u64,
+    /// Plain `serde_json` decode of the same list pages, ms.
+    pub floor_list_ms: f64,
+    /// Plain `serde_json` decode of the same watch frames, ms.
+    pub floor_watch_ms: f64,
+    /// list_ms / floor_list_ms.
+    pub list_ratio: f64,
+    /// watch_ms / floor_watch_ms.
+    pub watch_ratio: f64,
+    /// Which pipeline was measured.
+    pub pipeline: String,
+    /// True when the queue's transform dropped managedFields.
+    pub drop_managed_fields: bool,
+    /// cache_bytes_per_object / json_bytes_per_object.
+    pub cache_to_json_ratio: f64,
+    /// The client's heap after sync, KiB (cache_bytes_per_object x N).
+    pub client_cache_heap_kb: u64,
+    /// The client's heap peak during the relist over its baseline, KiB.
+    pub relist_peak_client_heap_kb: u64,
+    /// relist_peak_client_heap_kb / client_cache_heap_kb.
+    pub relist_peak_ratio: f64,
+    /// The client's heap peak over the whole run (excluding the server), KiB.
+    pub client_peak_heap_kb: u64,
+    /// VmRSS growth over the sync phase, KiB: the client's resident cost (the server's state
+    /// is already loaded and does not change during the sync).
+    pub sync_rss_growth_kb: u64,
+    /// The server's heap after loading the pods, KiB (its objects are `serde_json::Value`).
+    pub server_heap_kb: u64,
+    /// Relist time (cut to synced again), ms.
+    pub relist_ms: f64,
+    /// Time the producer thread took to apply the M changes, ms (bounds watch_ms from below).
+    pub producer_ms: f64,
+    /// List bytes per second the server delivered to a client that only reads them, MB/s.
+    pub server_list_mb_per_s: f64,
+    /// Watch bytes per second the server delivered to a client that only reads them, MB/s.
+    pub server_watch_mb_per_s: f64,
+}
+
+impl Measurement {
+    /// The fields as (name, JSON value) pairs, in declaration order (the JSON line's order).
+    pub fn fields(&self) -> Vec<(&'static str, serde_json::Value)> {
+        macro_rules! fields {
+            ($($field:ident),* $(,)?) => {
+                vec![$((stringify!($field), serde_json::json!(self.$field))),*]
+            };
+        }
+        fields!(
+            pods,
+            events,
+            list_ms,
+            watch_ms,
+            events_per_s,
+            max_rss_kb,
+            cache_bytes_per_object,
+            json_bytes_per_object,
+            relist_peak_rss_kb,
+            floor_list_ms,
+            floor_watch_ms,
+            list_ratio,
+            watch_ratio,
+            pipeline,
+            drop_managed_fields,
+            cache_to_json_ratio,
+            client_cache_heap_kb,
+            relist_peak_client_heap_kb,
+            relist_peak_ratio,
+            client_peak_heap_kb,
+            sync_rss_growth_kb,
+            server_heap_kb,
+            relist_ms,
+            producer_ms,
+            server_list_mb_per_s,
+            server_watch_mb_per_s,
+        )
+    }
+}
+
+/// Runs one measurement.
+pub fn run(options: &SyncOptions) -> Result<Measurement> {
+    alloc::set_thread_domain(Domain::Client);
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-server")
+        .on_thread_start(|| alloc::set_thread_domain(Domain::Server))
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Runtime {
+            which: "server",
+            source,
+        })?;
+    let client_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-client")
+        .on_thread_start(|| alloc::set_thread_domain(Domain::Client))
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Runtime {
+            which: "client",
+            source,
+        })?;
+    let mut measurement = Measurement {
+        pods: options.pods,
+        events: options.events,
+        pipeline: PIPELINE.to_owned(),
+        drop_managed_fields: options.drop_managed_fields,
+        ..Measurement::default()
+    };
+
+    // 1. Load.
+    let server_before = alloc::current(Domain::Server);
+    let mut server = alloc::with_domain(Domain::Server, || load(&server_runtime, options))?;
+    measurement.server_heap_kb = kib(alloc::current(Domain::Server) - server_before);
+    let url = server.url();
+    let client = {
+        let _entered = client_runtime.enter();
+        let uri: http::Uri = url.parse().map_err(|_| Error::Incomplete {
+            step: "server url",
+            expected: 1,
+            got: 0,
+        })?;
+        Client::try_from(Config::new(uri)).map_err(|source| Error::Client {
+            step: "client",
+            source,
+        })?
+    };
+
+    // 2. Floor (list) and the server's list throughput.
+    let pages = client_runtime.block_on(floor::fetch_list_pages(&client, options.page_size))?;
+    let (floor_list, items) = floor::decode_list_pages(&pages.chunks)?;
+    measurement.floor_list_ms = ms(floor_list);
+    measurement.json_bytes_per_object = pages.bytes as f64 / items.max(1) as f64;
+    measurement.server_list_mb_per_s = pages.bytes_per_second() / 1e6;
+    drop(pages);
+
+    // 3. Sync.
+    rss::trim_heap();
+    let baseline = alloc::current(Domain::Client);
+    alloc::reset_peak(Domain::Client);
+    let rss_before_sync = rss::current_rss_kb();
+    let started = Instant::now();
+    let pipeline = {
+        let _entered = client_runtime.enter();
+        Pipeline::start(
+            client.clone(),
+            options.page_size,
+            options.drop_managed_fields,
+        )
+    };
+    wait_for("sync", options.phase_timeout, &pipeline, || {
+        pipeline.has_synced() && pipeline.indexer.len() as u64 == options.pods
+    })?;
+    measurement.list_ms = ms(started.elapsed());
+    // Let the watch connect and the list's buffers go before reading the allocator.
+    std::thread::sleep(Duration::from_millis(300));
+    let cache_bytes = alloc::current(Domain::Client) - baseline;
+    measurement.sync_rss_growth_kb = rss::current_rss_kb().saturating_sub(rss_before_sync);
+    measurement.cache_bytes_per_object = cache_bytes as f64 / options.pods.max(1) as f64;
+    measurement.client_cache_heap_kb = kib(cache_bytes);
+    measurement.cache_to_json_ratio =
+        measurement.cache_bytes_per_object / measurement.json_bytes_per_object.max(1.0);
+
+    // 4. Watch.
+    let before_events = server.resource_version();
+    let handled_before = pipeline
+        .stats
+        .handled
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let start_line = Arc::new(Barrier::new(2));
+    let producer = spawn_producer(
+        server.handle(),
+        generator::plan_events(options.pods, options.events, 0x5eed),
+        start_line.clone(),
+    );
+    start_line.wait();
+    let started = Instant::now();
+    let target = handled_before + options.events;
+    wait_for("watch", options.phase_timeout, &pipeline, || {
+        pipeline
+            .stats
+            .handled
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= target
+    })?;
+    measurement.watch_ms = ms(started.elapsed());
+    measurement.events_per_s = options.events as f64 / started.elapsed().as_secs_f64();
+    measurement.producer_ms = match producer.join() {
+        Ok(result) => ms(result?),
+        Err(_) => 0.0,
+    };
+    let sync_and_watch_peak = alloc::peak(Domain::Client);
+
+    // 5. Floor (watch) and the server's watch throughput.
+    let frames = client_runtime.block_on(floor::fetch_watch_frames(
+        &client,
+        before_events,
+        options.events,
+    ))?;
+    measurement.floor_watch_ms = ms(floor::decode_watch_frames(&frames.chunks)?);
+    measurement.server_watch_mb_per_s = frames.bytes_per_second() / 1e6;
+    drop(frames);
+    measurement.list_ratio = measurement.list_ms / measurement.floor_list_ms.max(1e-6);
+    measurement.watch_ratio = measurement.watch_ms / measurement.floor_watch_ms.max(1e-6);
+
+    // 6. Relist.
+    rss::trim_heap();
+    let steady = alloc::current(Domain::Client);
+    alloc::reset_peak(Domain::Client);
+    rss::reset_peak_rss();
+    let lists_before = pipeline
+        .stats
+        .lists
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // The next watch is answered 410 Gone, as for a resourceVersion the server compacted away.
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 410,
+            retry_after_seconds: None,
+        })
+        .verb("watch"),
+    );
+    let started = Instant::now();
+    alloc::with_domain(Domain::Server, || {
+        server_runtime.block_on(server.restart(true))
+    })
+    .map_err(|source| Error::Server {
+        step: "restart",
+        source,
+    })?;
+    wait_for("relist", options.phase_timeout, &pipeline, || {
+        pipeline
+            .stats
+            .lists
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > lists_before
+            && !pipeline
+                .stats
+                .listing
+                .load(std::sync::atomic::Ordering::SeqCst)
+            && pipeline.fifo.is_empty()
+    })?;
+    measurement.relist_ms = ms(started.elapsed());
+    measurement.relist_peak_rss_kb = rss::peak_rss_kb();
+    let relist_peak = alloc::peak(Domain::Client) - baseline;
+    measurement.relist_peak_client_heap_kb = kib(relist_peak);
+    measurement.relist_peak_ratio = relist_peak as f64 / (steady - baseline).max(1) as f64;
+    measurement.client_peak_heap_kb =
+        kib(alloc::peak(Domain::Client).max(sync_and_watch_peak) - baseline);
+
+    client_runtime.block_on(pipeline.stop());
+    drop(client);
+    alloc::with_domain(Domain::Server, || {
+        server_runtime.block_on(server.shutdown())
+    });
+    client_runtime.shutdown_timeout(Duration::from_secs(5));
+    server_runtime.shutdown_timeout(Duration::from_secs(5));
+    measurement.max_rss_kb = rss::rusage_max_rss_kb();
+    Ok(measurement)
+}
+
+fn load(runtime: &Runtime, options: &SyncOptions) -> Result<RunningServer> {
+    runtime.block_on(async {
+        // The history must hold every event so that the floor can replay them from the start.
+        let history = (options.pods + options.events + 1024) as usize;
+        let server = FakeApiServer::start(ServerConfig::default().history_limit(history))
+            .await
+            .map_err(|source| Error::Server {
+                step: "start",
+                source,
+            })?;
+        for index in 0..options.pods {
+            server
+                .create(generator::pod(index, 0))
+                .map_err(|source| Error::Server {
+                    step: "load",
+                    source,
+                })?;
+        }
+        Ok(server)
+    })
+}
+
+/// Applies the plan through the handle on its own (server-domain) thread, after generating
+/// every object up front so that the timed loop only writes. Returns the writing time.
+fn spawn_producer(
+    handle: Handle,
+    plan: Vec<Change>,
+    start_line: Arc<Barrier>,
+) -> std::thread::JoinHandle<Result<Duration>> {
+    std::thread::spawn(move || {
+        alloc::set_thread_domain(Domain::Server);
+        let prepared: Vec<(Change, Option<serde_json::Value>)> = plan
+            .into_iter()
+            .map(|change| match change {
+                Change::Add { index } => (change, Some(generator::pod(index, 0))),
+                Change::Modify { index, revision } => {
+                    (change, Some(generator::pod(index, revision)))
+                }
+                Change::Delete { .. } => (change, None),
+            })
+            .collect();
+        start_line.wait();
+        let started = Instant::now();
+        for (change, object) in prepared {
+            let outcome = match (change, object) {
+                (Change::Add { .. }, Some(object)) => handle.create(object).map(drop),
+                (Change::Modify { .. }, Some(object)) => handle.update(object).map(drop),
+                (Change::Delete { index }, _) => handle
+                    .delete(
+                        "v1",
+                        "Pod",
+                        Some(&generator::namespace_of(index)),
+                        &generator::name_of(index),
+                    )
+                    .map(drop),
+                _ => Ok(()),
+            };
+            outcome.map_err(|source| Error::Server {
+                step: "apply event",
+                source,
+            })?;
+        }
+        Ok(started.elapsed())
+    })
+}
+
+fn wait_for(
+    phase: &'static str,
+    timeout: Duration,
+    pipeline: &Pipeline,
+    mut done: impl FnMut() -> bool,
+) -> Result<()> {
+    let started = Instant::now();
+    while !done() {
+        if started.elapsed() > timeout {
+            let stats = &pipeline.stats;
+            let last_error = stats
+                .last_error
+                .lock()
+                .ok()
+                .and_then(|slot| slot.clone())
+                .unwrap_or_default();
+            return Err(Error::TimedOut {
+                phase,
+                seconds: timeout.as_secs(),
+                detail: format!(
+                    "cached {}, handled {}, received {}, lists {}, last error {last_error:?}",
+                    pipeline.indexer.len(),
+                    stats.handled.load(std::sync::atomic::Ordering::SeqCst),
+                    stats.received.load(std::sync::atomic::Ordering::SeqCst),
+                    stats.lists.load(std::sync::atomic::Ordering::SeqCst),
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn kib(bytes: isize) -> u64 {
+    u64::try_from(bytes.max(0) / 1024).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_list_names_every_field_of_the_measurement() {
+        let measurement = Measurement::default();
+        let serialized = serde_json::to_value(&measurement).unwrap();
+        let fields = measurement.fields();
+        assert_eq!(fields.len(), serialized.as_object().unwrap().len());
+        for (name, value) in fields {
+            assert_eq!(serialized[name], value, "{name}");
+        }
+    }
+
+    #[test]
+    fn durations_are_milliseconds_with_microsecond_precision() {
+        assert_eq!(ms(Duration::from_micros(1_234_567)), 1234.567);
+        assert_eq!(kib(-5), 0);
+        assert_eq!(kib(4096), 4);
+    }
+}
