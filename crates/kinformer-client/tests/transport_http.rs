@@ -274,3 +274,100 @@ async fn a_server_url_with_a_path_prefixes_every_request() {
     client.send(get("/api/v1/pods")).await.unwrap();
     assert_eq!(peer.seen()[0].uri, "/k8s/clusters/c-1/api/v1/pods");
 }
+
+/// A raw server: the first connection reads the request and hangs up without answering;
+/// later ones answer 200.
+async fn hang_up_once() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = s.read(&mut buf).await;
+                if n > 0 {
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                        .await;
+                }
+                // Dropping the socket closes it; on the first connection, with no answer.
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[tokio::test]
+async fn a_get_is_retried_after_the_connection_is_reset_but_a_post_is_not() {
+    use std::sync::atomic::Ordering;
+    let (url, connections) = hang_up_once().await;
+    let response = client(&url).send(get("/api/v1/pods")).await.unwrap();
+    assert_eq!(response.into_body().bytes().await.unwrap(), "{}");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+
+    let (url, connections) = hang_up_once().await;
+    let post = Request::post("/api/v1/namespaces/a/pods")
+        .body(Bytes::from_static(b"{}"))
+        .unwrap();
+    let err = client(&url).send(post).await.unwrap_err();
+    assert!(matches!(err, Error::Request { .. }), "{err}");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn disable_compression_stops_asking_for_gzip() {
+    let peer = serve(None, handler(|_, _| ok_json("{}"))).await;
+    let mut config = Config::new(peer.url.parse().unwrap());
+    config.disable_compression = true;
+    Client::try_from(config)
+        .unwrap()
+        .send(get("/x"))
+        .await
+        .unwrap();
+    assert!(!peer.seen()[0].headers.contains_key("accept-encoding"));
+}
+
+#[tokio::test]
+async fn the_rate_limit_holds_back_requests_but_not_watches() {
+    let peer = serve(None, handler(|_, _| ok_json("{}"))).await;
+    let config = Config::new(peer.url.parse().unwrap()).with_rate_limit(Some(
+        kinformer_client::config::RateLimit {
+            qps: 0.001,
+            burst: 1,
+        },
+    ));
+    let client = Client::try_from(config).unwrap();
+    client.send(get("/first")).await.unwrap();
+    // The bucket is empty for the next 1000 s: an ordinary request waits ...
+    let held = tokio::time::timeout(Duration::from_millis(300), client.send(get("/second"))).await;
+    assert!(held.is_err(), "the second request was not rate limited");
+    // ... while a watch goes straight through.
+    let watch = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.send_watch(get("/api/v1/pods?watch=true")),
+    )
+    .await;
+    assert_eq!(
+        watch.expect("the watch was rate limited").unwrap().status(),
+        200
+    );
+    let uris: Vec<_> = peer.seen().iter().map(|s| s.uri.clone()).collect();
+    assert_eq!(uris, ["/first", "/api/v1/pods?watch=true"]);
+}
+
+#[test]
+fn body_is_a_send_unpin_static_http_body_of_bytes_and_client_errors() {
+    fn assert_body<B>()
+    where
+        B: http_body::Body<Data = Bytes, Error = Error> + Send + Unpin + 'static,
+    {
+    }
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_body::<kinformer_client::Body>();
+    assert_send_sync::<Client>();
+}

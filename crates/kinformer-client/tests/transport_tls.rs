@@ -543,3 +543,32 @@ async fn a_proxy_that_refuses_connect_gives_a_connect_error_naming_the_proxy() {
         other => panic!("unexpected {other}"),
     }
 }
+
+#[tokio::test]
+async fn concurrent_watches_share_one_http2_connection() {
+    let pki = Pki::new("ca");
+    let peer = serve(
+        Some(server_tls(&pki.server(&["127.0.0.1"]), None)),
+        handler(|_, _| ok_json("{}")),
+    )
+    .await;
+    let client = client_from(&kubeconfig_yaml(&peer.url, &ca_line(&pki), "")).unwrap();
+    client.send(get("/api")).await.unwrap();
+    let watches = (0..10).map(|i| {
+        let client = client.clone();
+        async move {
+            client
+                .send_watch(get(&format!("/api/v1/pods?watch=true&n={i}")))
+                .await
+        }
+    });
+    for response in futures::future::join_all(watches).await {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    assert_eq!(peer.seen().len(), 11);
+    assert!(peer.seen().iter().all(|s| s.version == Version::HTTP_2));
+    assert_eq!(
+        peer.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}

@@ -152,13 +152,14 @@ impl Config {
             Some(kubeconfig) if !kubeconfig.is_empty() => {
                 Config::from_kubeconfig(&kubeconfig, &KubeconfigOptions::default())
             }
-            _ => match Config::incluster() {
-                Ok(config) => Ok(config),
-                Err(Error::InCluster(problem)) => Err(Error::ConfigNotFound(format!(
-                    "no kubeconfig ($KUBECONFIG or ~/.kube/config) and not in a cluster ({problem})"
-                ))),
-                Err(other) => Err(other),
-            },
+            // Like client-go: in-cluster only when the service environment says so; then
+            // its errors (a missing mount) are reported as they are.
+            _ if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => Config::incluster(),
+            _ => Err(Error::ConfigNotFound(
+                "no kubeconfig ($KUBECONFIG or ~/.kube/config) and not in a cluster \
+                 (KUBERNETES_SERVICE_HOST is not set)"
+                    .into(),
+            )),
         }
     }
 
