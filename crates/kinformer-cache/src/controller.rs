@@ -1,0 +1,220 @@
+//! The processing side of an informer: applying popped deltas to the cache before anyone is
+//! told (client-go's `processDeltas`), and [`Controller`], the handle `new_informer` returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kinformer_meta::{GroupResource, Object};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::delta_fifo::{DeltaFifo, DeltaObject, DeltaType, Deltas};
+use crate::error::{Error, Result};
+use crate::processor::{distribute, Audience, Listener, Notification};
+use crate::shared_informer::{CacheSyncError, SharedIndexInformer};
+use crate::store::{Indexer, Store};
+
+/// Runs an informer made by `new_informer` / `new_indexer_informer` (client-go's
+/// `Controller`).
+pub struct Controller<K> {
+    informer: SharedIndexInformer<K>,
+}
+
+impl<K> Clone for Controller<K> {
+    fn clone(&self) -> Self {
+        Controller {
+            informer: self.informer.clone(),
+        }
+    }
+}
+
+impl<K: Object> Controller<K> {
+    pub(crate) fn new(informer: SharedIndexInformer<K>) -> Self {
+        Controller { informer }
+    }
+
+    /// Lists, watches and calls the handler until `cancel` fires; then empties the cache.
+    pub async fn run(&self, cancel: CancellationToken) {
+        self.informer.run(cancel).await
+    }
+
+    /// Spawns [`Self::run`] on the current runtime.
+    pub fn start(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        self.informer.start(cancel)
+    }
+
+    /// True once the first list is in the store and handed to the handler.
+    pub fn has_synced(&self) -> bool {
+        self.informer.has_synced()
+    }
+
+    /// See [`SharedIndexInformer::wait_for_cache_sync`].
+    pub async fn wait_for_cache_sync(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<(), CacheSyncError> {
+        self.informer.wait_for_cache_sync(timeout).await
+    }
+
+    /// The resourceVersion the store was last synchronised to.
+    pub fn last_sync_resource_version(&self) -> String {
+        self.informer.last_sync_resource_version()
+    }
+
+    /// The shared informer underneath (for listers and more handlers).
+    pub fn informer(&self) -> &SharedIndexInformer<K> {
+        &self.informer
+    }
+}
+
+/// Applies one key's deltas to the cache, oldest first, and distributes a notification for
+/// each after the cache holds it. Add or update is decided by the cache's content; a `Sync`
+/// reaches only listeners due for resync, and an update that keeps the resourceVersion (what a
+/// relist finds for unchanged objects) only listeners that asked for resyncs.
+pub(crate) fn process_deltas<K: Object>(
+    indexer: &Indexer<K>,
+    listeners: &[Arc<Listener<K>>],
+    deltas: &Deltas<K>,
+    in_initial_list: bool,
+) -> Result<()> {
+    for delta in deltas {
+        if delta.kind == DeltaType::Deleted {
+            match &delta.object {
+                DeltaObject::Object(object) => indexer.delete(object.clone())?,
+                DeltaObject::DeletedFinalStateUnknown(tombstone) => {
+                    indexer.thread_safe_store().delete(&tombstone.key);
+                }
+            }
+            distribute(
+                listeners,
+                Notification::Delete(crate::processor::clone_delta_object(&delta.object)),
+                Audience::All,
+            );
+            continue;
+        }
+        let Some(object) = delta.object.object() else {
+            continue;
+        };
+        match indexer.get(object)? {
+            Some(old) => {
+                indexer.update(object.clone())?;
+                let audience = if delta.kind == DeltaType::Sync {
+                    Audience::Syncing
+                } else if same_resource_version(&*old, &**object) {
+                    Audience::Resyncing
+                } else {
+                    Audience::All
+                };
+                distribute(
+                    listeners,
+                    Notification::Update {
+                        old,
+                        new: object.clone(),
+                    },
+                    audience,
+                );
+            }
+            None => {
+                indexer.add(object.clone())?;
+                distribute(
+                    listeners,
+                    Notification::Add {
+                        object: object.clone(),
+                        is_in_initial_list: in_initial_list,
+                    },
+                    Audience::All,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same_resource_version<K: Object>(old: &K, new: &K) -> bool {
+    match (
+        old.metadata().resource_version(),
+        new.metadata().resource_version(),
+    ) {
+        (Some(a), Some(b)) => !a.is_empty() && a == b,
+        _ => false,
+    }
+}
+
+/// Turns a list/watch error into the reason a cache sync cannot happen, when it is one that
+/// retrying will not fix by itself (401/403, 404, TLS).
+pub(crate) fn classify_failure(resource: &GroupResource, error: &Error) -> Option<CacheSyncError> {
+    let client = match error {
+        Error::ListFailed(client) | Error::WatchStartFailed(client) => client,
+        _ => return None,
+    };
+    let resource = resource.clone();
+    if let kinformer_client::Error::Tls { .. } | kinformer_client::Error::TlsConfig { .. } = client
+    {
+        return Some(CacheSyncError::Tls {
+            resource,
+            message: client.to_string(),
+        });
+    }
+    let message = client
+        .status()
+        .and_then(|status| status.message.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| client.to_string());
+    match client.code() {
+        Some(code @ (401 | 403)) => Some(CacheSyncError::Forbidden {
+            resource,
+            code,
+            message,
+        }),
+        Some(404) => Some(CacheSyncError::UnknownResource { resource, message }),
+        _ => None,
+    }
+}
+
+/// The reflector's store: the informer's queue, plus a wake-up after each replace so the
+/// processing loop notices a sync that needs no pop (an empty first list).
+pub(crate) struct NotifyingStore<K> {
+    fifo: Arc<DeltaFifo<K>>,
+    replaced: Arc<Notify>,
+}
+
+impl<K> NotifyingStore<K> {
+    pub(crate) fn new(fifo: Arc<DeltaFifo<K>>, replaced: Arc<Notify>) -> Self {
+        NotifyingStore { fifo, replaced }
+    }
+}
+
+impl<K: Object> Store<K> for NotifyingStore<K> {
+    fn add(&self, object: Arc<K>) -> Result<()> {
+        self.fifo.add(object)
+    }
+    fn update(&self, object: Arc<K>) -> Result<()> {
+        self.fifo.update(object)
+    }
+    fn delete(&self, object: Arc<K>) -> Result<()> {
+        self.fifo.delete(object)
+    }
+    fn replace(&self, objects: Vec<Arc<K>>, resource_version: &str) -> Result<()> {
+        let result = self.fifo.replace(objects, resource_version);
+        self.replaced.notify_one();
+        result
+    }
+    fn resync(&self) -> Result<()> {
+        self.fifo.resync()
+    }
+    fn update_resource_version(&self, resource_version: &str) {
+        Store::update_resource_version(&*self.fifo, resource_version)
+    }
+    fn list(&self) -> Vec<Arc<K>> {
+        Store::list(&*self.fifo)
+    }
+    fn list_keys(&self) -> Vec<Arc<str>> {
+        Store::list_keys(&*self.fifo)
+    }
+    fn get(&self, object: &K) -> Result<Option<Arc<K>>> {
+        Store::get(&*self.fifo, object)
+    }
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        Store::get_by_key(&*self.fifo, key)
+    }
+}
