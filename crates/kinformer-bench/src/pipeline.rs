@@ -8,7 +8,7 @@
 //! The JSON line says so (`"pipeline":"api+delta_fifo+indexer"`); switching to the informer is
 //! a change to this file only.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,8 +38,6 @@ pub struct Stats {
     pub lists: AtomicU64,
     /// Watch events received from the stream.
     pub received: AtomicU64,
-    /// True while a list's deltas are still being applied.
-    pub listing: AtomicBool,
     /// The last error, for the timeout message.
     pub last_error: Mutex<Option<String>>,
 }
@@ -137,7 +135,6 @@ async fn list_and_watch(api: Api<Pod>, fifo: Arc<DeltaFifo<Pod>>, stats: Arc<Sta
         };
         let mut resource_version = list.resource_version().unwrap_or_default().to_owned();
         let items = list.items.into_iter().map(Arc::new).collect();
-        stats.listing.store(true, Ordering::SeqCst);
         if let Err(error) = fifo.replace(items, &resource_version) {
             stats.note_error(format!("replace: {error}"));
         }
@@ -225,9 +222,6 @@ async fn process(fifo: Arc<DeltaFifo<Pod>>, indexer: Arc<Indexer<Pod>>, stats: A
             Ok(()) => {}
             Err(kinformer_cache::PopError::Closed) => return,
             Err(error) => stats.note_error(format!("process: {error}")),
-        }
-        if fifo.is_empty() {
-            stats.listing.store(false, Ordering::SeqCst);
         }
     }
 }

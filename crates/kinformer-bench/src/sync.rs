@@ -18,6 +18,7 @@
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use kinformer_cache::Store;
 use kinformer_client::{Client, Config};
 use kinformer_replay::{FakeApiServer, Fault, FaultRule, Handle, RunningServer, ServerConfig};
 use serde::Serialize;
@@ -285,10 +286,12 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     let steady = alloc::current(Domain::Client);
     alloc::reset_peak(Domain::Client);
     rss::reset_peak_rss();
-    let lists_before = pipeline
-        .stats
-        .lists
-        .load(std::sync::atomic::Ordering::SeqCst);
+    // The server lists in key order and the queue pops in list order, so the relist is
+    // applied once the greatest key holds a new object.
+    let last_key = pipeline.indexer.list_keys().into_iter().max();
+    let last_before = last_key
+        .as_deref()
+        .and_then(|key| pipeline.indexer.get_by_key(key));
     // The next watch is answered 410 Gone, as for a resourceVersion the server compacted away.
     server.inject(
         FaultRule::new(Fault::Status {
@@ -306,17 +309,15 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
         source,
     })?;
     wait_for("relist", options.phase_timeout, &pipeline, || {
-        pipeline
-            .stats
-            .lists
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > lists_before
-            && !pipeline
-                .stats
-                .listing
-                .load(std::sync::atomic::Ordering::SeqCst)
-            && pipeline.fifo.is_empty()
+        match (&last_key, &last_before) {
+            (Some(key), Some(before)) => pipeline
+                .indexer
+                .get_by_key(key)
+                .is_some_and(|now| !Arc::ptr_eq(&now, before)),
+            _ => true,
+        }
     })?;
+    drop(last_before);
     measurement.relist_ms = ms(started.elapsed());
     measurement.relist_peak_rss_kb = rss::peak_rss_kb();
     let relist_peak = alloc::peak(Domain::Client) - baseline;
