@@ -20,6 +20,14 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
         .boxed()
 }
 
+/// Lets hyper flush the bytes already produced before a body error aborts the connection:
+/// the error is held back for a couple of polls, so a cut connection still delivers its head.
+pub(crate) async fn before_error() {
+    for _ in 0..2 {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// A fresh random UUID (version 4), as uids and audit ids use.
 pub(crate) fn uuid() -> String {
     let bytes: [u8; 16] = rand::random();

@@ -290,18 +290,13 @@ fn truncate(response: Response<Body>, limit: usize) -> Response<Body> {
     let mut sent = 0usize;
     let stream = BodyStream::new(body)
         .map(move |frame| {
-            let frame = frame?;
-            let Ok(data) = frame.into_data() else {
-                return Ok(hyper::body::Frame::data(Bytes::new()));
-            };
-            if sent >= limit {
-                return Err(std::io::Error::other("injected fault: connection closed"));
-            }
-            let take = data.len().min(limit - sent);
+            let data = frame?.into_data().unwrap_or_default();
+            let take = data.len().min(limit.saturating_sub(sent));
             sent += take;
             Ok(hyper::body::Frame::data(data.slice(..take)))
         })
         .chain(futures::stream::once(async {
+            response::before_error().await;
             Err(std::io::Error::other("injected fault: connection closed"))
         }));
     Response::from_parts(parts, BodyExt::boxed(StreamBody::new(stream)))

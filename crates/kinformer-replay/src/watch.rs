@@ -170,7 +170,11 @@ pub(crate) fn serve(
     let (tx, rx) = mpsc::channel::<Chunk>(64);
     tokio::spawn(run(ctx.shared.clone(), info, filter, params, faults, tx));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
+        let chunk = rx.recv().await?;
+        if chunk.is_err() {
+            response::before_error().await;
+        }
+        Some((chunk, rx))
     });
     response::with_headers(
         StatusCode::OK,
