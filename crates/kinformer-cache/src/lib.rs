@@ -14,13 +14,6 @@ pub mod reflector;
 pub mod store;
 pub mod thread_safe_store;
 
-pub mod controller;
-pub mod handler;
-pub mod informer;
-pub mod lister;
-mod processor;
-pub mod shared_informer;
-
 #[cfg(test)]
 mod testing;
 
@@ -33,21 +26,10 @@ pub use index::{
     index_func, meta_namespace_index_func, namespace_indexers, IndexError, IndexFunc, Indexers,
     NAMESPACE_INDEX,
 };
-pub use list_watch::{FakeListWatch, ListWatch, WatchEventStream};
+pub use list_watch::{ApiListWatch, DynamicListWatch, FakeListWatch, ListWatch, WatchEventStream};
 pub use reflector::{
     BackoffConfig, MetricsSnapshot, Reflector, ReflectorConfig, ReflectorMetrics, WatchErrorHandler,
 };
 pub use store::{meta_namespace_key_func, Indexer, KeyError, KeyFunc, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
-pub use controller::Controller;
-pub use handler::{
-    FilterFunc, FilteringResourceEventHandler, ResourceEventHandler, ResourceEventHandlerFuncs,
-};
-pub use informer::{new_indexer_informer, new_informer};
-pub use lister::{Lister, NamespaceLister, NotFoundError};
-pub use processor::{ListenerStats, DEFAULT_LISTENER_CAPACITY};
-pub use shared_informer::{
-    CacheSyncError, InformerError, ResourceEventHandlerRegistration, SharedIndexInformer,
-    SharedInformerConfig,
-};

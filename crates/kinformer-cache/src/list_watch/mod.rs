@@ -2,15 +2,17 @@
 //!
 //! An implementation lists pages and opens watches for one resource, namespace and selector
 //! set; the reflector supplies resourceVersion, paging, timeout and bookmark options.
-//! [`FakeListWatch`] is the in-memory one for tests: a resource with versions, history and
-//! scripted faults.
+//! [`ApiListWatch`] and [`DynamicListWatch`] go through kinformer-client; [`FakeListWatch`] is
+//! the in-memory one for tests: a resource with versions, history and scripted faults.
 
+pub mod client;
 pub mod fake;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use kinformer_meta::{ListOptions, ObjectList, WatchEvent};
 
+pub use client::{ApiListWatch, DynamicListWatch};
 pub use fake::{FakeListWatch, FakeRequest, FakeVerb};
 
 /// The events of one watch; the stream ends when the server closes the watch.
