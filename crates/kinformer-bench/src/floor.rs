@@ -114,9 +114,21 @@ pub async fn fetch_watch_frames(
     Ok(fetched)
 }
 
+/// What decoding the list pages cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListFloor {
+    /// Decode time.
+    pub elapsed: Duration,
+    /// Items decoded.
+    pub items: u64,
+    /// Heap bytes the decoded lists held (the typed objects alone, without any cache).
+    pub decoded_bytes: isize,
+}
+
 /// Decodes every page into `ObjectList<Pod>`, keeping the results until the clock stops (the
-/// pipeline keeps its objects too). Returns the decode time and the item count.
-pub fn decode_list_pages(pages: &[Bytes]) -> Result<(Duration, u64)> {
+/// pipeline keeps its objects too).
+pub fn decode_list_pages(pages: &[Bytes]) -> Result<ListFloor> {
+    let heap_before = crate::alloc::current(crate::alloc::Domain::Client);
     let started = Instant::now();
     let mut lists = Vec::with_capacity(pages.len());
     for page in pages {
@@ -128,9 +140,14 @@ pub fn decode_list_pages(pages: &[Bytes]) -> Result<(Duration, u64)> {
         lists.push(list);
     }
     let elapsed = started.elapsed();
+    let decoded_bytes = crate::alloc::current(crate::alloc::Domain::Client) - heap_before;
     let items = lists.iter().map(|list| list.items.len() as u64).sum();
     drop(lists);
-    Ok((elapsed, items))
+    Ok(ListFloor {
+        elapsed,
+        items,
+        decoded_bytes,
+    })
 }
 
 /// Decodes every frame into `WatchEvent<Pod>`, keeping the results until the clock stops.
@@ -200,8 +217,9 @@ mod tests {
             "kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": pods
         }))
         .unwrap();
-        let (_, items) = decode_list_pages(&[Bytes::from(page)]).unwrap();
-        assert_eq!(items, 3);
+        let floor = decode_list_pages(&[Bytes::from(page)]).unwrap();
+        assert_eq!(floor.items, 3);
+        assert!(floor.decoded_bytes > 0);
         let frame = serde_json::to_vec(&serde_json::json!({
             "type": "MODIFIED", "object": crate::generator::pod(1, 2)
         }))

@@ -91,6 +91,9 @@ pub struct Measurement {
     pub pipeline: String,
     /// True when the queue's transform dropped managedFields.
     pub drop_managed_fields: bool,
+    /// Heap bytes per pod of the decoded `ObjectList<Pod>` pages alone (no queue, no cache):
+    /// what the object representation costs, before any cache overhead.
+    pub decoded_bytes_per_object: f64,
     /// cache_bytes_per_object / json_bytes_per_object.
     pub cache_to_json_ratio: f64,
     /// The client's heap after sync, KiB (cache_bytes_per_object x N).
@@ -140,6 +143,7 @@ impl Measurement {
             watch_ratio,
             pipeline,
             drop_managed_fields,
+            decoded_bytes_per_object,
             cache_to_json_ratio,
             client_cache_heap_kb,
             relist_peak_client_heap_kb,
@@ -206,9 +210,11 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
 
     // 2. Floor (list) and the server's list throughput.
     let pages = client_runtime.block_on(floor::fetch_list_pages(&client, options.page_size))?;
-    let (floor_list, items) = floor::decode_list_pages(&pages.chunks)?;
-    measurement.floor_list_ms = ms(floor_list);
-    measurement.json_bytes_per_object = pages.bytes as f64 / items.max(1) as f64;
+    let list_floor = floor::decode_list_pages(&pages.chunks)?;
+    let items = list_floor.items.max(1) as f64;
+    measurement.floor_list_ms = ms(list_floor.elapsed);
+    measurement.json_bytes_per_object = pages.bytes as f64 / items;
+    measurement.decoded_bytes_per_object = list_floor.decoded_bytes as f64 / items;
     measurement.server_list_mb_per_s = pages.bytes_per_second() / 1e6;
     drop(pages);
 
