@@ -399,3 +399,25 @@ async fn get_raw_follows_a_paginated_list() {
         .await;
     assert_eq!(chunked.lines().count(), 3, "{chunked}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_speaks_https_with_the_generated_ca_and_token() {
+    let server = FakeApiServer::start(
+        ServerConfig::default()
+            .generated_tls()
+            .token("kubectl-token"),
+    )
+    .await
+    .unwrap();
+    server.create(pod("default", "secure", json!({}))).unwrap();
+    let kubectl = Kubectl::new(&server);
+    let out = kubectl.ok(&["get", "pods", "-o", "name"]).await;
+    assert_eq!(out.trim(), "pod/secure");
+    let denied = kubectl.run(&["--token", "wrong", "get", "pods"]).await;
+    assert_eq!(denied.code, 1);
+    assert!(
+        denied.stderr.contains("Unauthorized") || denied.stderr.contains("unauthorized"),
+        "{}",
+        denied.stderr
+    );
+}
