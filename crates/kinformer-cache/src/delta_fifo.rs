@@ -45,7 +45,7 @@ pub enum DeltaType {
 }
 
 /// An object deleted while the watch was down: its key and the last state the cache knew.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct DeletedFinalStateUnknown<K> {
     /// The key of the deleted object.
     pub key: Arc<str>,
@@ -55,7 +55,7 @@ pub struct DeletedFinalStateUnknown<K> {
 
 /// The object a delta carries: the object itself or, for a deletion found by a relist, a
 /// tombstone.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum DeltaObject<K> {
     /// The object.
     Object(Arc<K>),
@@ -79,7 +79,7 @@ impl<K> DeltaObject<K> {
 }
 
 /// One change of one object.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Delta<K> {
     /// What happened.
     pub kind: DeltaType,
@@ -88,7 +88,7 @@ pub struct Delta<K> {
 }
 
 /// Every pending delta of one key, oldest first.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Deltas<K> {
     key: Arc<str>,
     deltas: Vec<Delta<K>>,
@@ -133,6 +133,45 @@ impl<K> Deltas<K> {
     /// The deltas, oldest first.
     pub fn into_vec(self) -> Vec<Delta<K>> {
         self.deltas
+    }
+}
+
+// Clones copy `Arc`s only, so they need no `K: Clone`.
+impl<K> Clone for DeletedFinalStateUnknown<K> {
+    fn clone(&self) -> Self {
+        DeletedFinalStateUnknown {
+            key: self.key.clone(),
+            object: self.object.clone(),
+        }
+    }
+}
+
+impl<K> Clone for DeltaObject<K> {
+    fn clone(&self) -> Self {
+        match self {
+            DeltaObject::Object(object) => DeltaObject::Object(object.clone()),
+            DeltaObject::DeletedFinalStateUnknown(tombstone) => {
+                DeltaObject::DeletedFinalStateUnknown(tombstone.clone())
+            }
+        }
+    }
+}
+
+impl<K> Clone for Delta<K> {
+    fn clone(&self) -> Self {
+        Delta {
+            kind: self.kind,
+            object: self.object.clone(),
+        }
+    }
+}
+
+impl<K> Clone for Deltas<K> {
+    fn clone(&self) -> Self {
+        Deltas {
+            key: self.key.clone(),
+            deltas: self.deltas.clone(),
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! Keys are `Arc<str>`: the key stored with an item is the same allocation every index set
 //! points to, so a key costs its bytes once, however many indices mention it.
 
-use std::collections::hash_map::RandomState;
+use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -283,7 +283,14 @@ impl<K> ThreadSafeStore<K> {
         items: &[(Arc<str>, Arc<K>)],
         indexers: &[(Arc<str>, IndexFunc<K>)],
     ) -> Result<Box<[RwLock<Shard<K>>]>> {
-        let mut shards: Vec<Shard<K>> = (0..SHARDS).map(|_| Shard::empty(indexers.len())).collect();
+        let per_shard = items.len() / SHARDS + items.len() / (SHARDS * 8) + 1;
+        let mut shards: Vec<Shard<K>> = (0..SHARDS)
+            .map(|_| {
+                let mut shard = Shard::empty(indexers.len());
+                shard.items.reserve(per_shard);
+                shard
+            })
+            .collect();
         for (key, object) in items {
             let values = index_values(indexers, key, object)?;
             shards[self.shard_of(key)].put(key.clone(), object.clone(), values, indexers);
@@ -343,11 +350,17 @@ impl<K> Shard<K> {
         indexers: &[(Arc<str>, IndexFunc<K>)],
     ) -> Option<Arc<K>> {
         // Keep the key allocation already shared with the indices when the key exists.
-        let key = match self.items.get_key_value(&*key) {
-            Some((existing, _)) => existing.clone(),
-            None => key,
+        let (key, old) = match self.items.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let old = std::mem::replace(entry.get_mut(), object);
+                (entry.key().clone(), Some(old))
+            }
+            Entry::Vacant(entry) => {
+                let key = entry.key().clone();
+                entry.insert(object);
+                (key, None)
+            }
         };
-        let old = self.items.insert(key.clone(), object);
         for (position, (_, func)) in indexers.iter().enumerate() {
             let new = &new_values[position];
             let index = &mut self.indices[position];
