@@ -2,7 +2,7 @@
 //! error decoding applied to every request.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -40,7 +40,11 @@ pub struct Client {
 }
 
 struct Inner {
-    http: HttpClient,
+    /// The pooled connections and the client-certificate generation they were made with.
+    http: RwLock<(u64, HttpClient)>,
+    /// Kept to rebuild the connection pool when an exec plugin rotates the certificate.
+    config: Config,
+    certs: Arc<ClientCertSlot>,
     cluster_url: Uri,
     /// The URL's path without a trailing slash, prefixed to every request path.
     base_path: String,
@@ -72,8 +76,14 @@ impl TryFrom<Config> for Client {
 
     fn try_from(config: Config) -> Result<Client> {
         let certs = Arc::new(ClientCertSlot::default());
+        if let Some(identity) = &config.client_certificate {
+            certs.set(crate::auth::certified_key(
+                &identity.certificate_pem,
+                identity.key_pem.expose(),
+            )?);
+        }
         let http = transport::http_client(&config, certs.clone())?;
-        let auth = Authenticator::new(&config.auth, certs)?;
+        let auth = Authenticator::new(&config.auth, certs.clone())?;
         let extra_headers = match &config.impersonate {
             Some(imp) => imp.headers()?,
             None => Default::default(),
@@ -92,7 +102,8 @@ impl TryFrom<Config> for Client {
         );
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                http: RwLock::new((certs.generation(), http)),
+                certs,
                 cluster_url: config.cluster_url.clone(),
                 base_path,
                 server,
@@ -106,6 +117,7 @@ impl TryFrom<Config> for Client {
                 watch_idle_timeout: config.watch_idle_timeout,
                 max_retries: config.max_retries,
                 warnings: Warnings::default(),
+                config,
             }),
         })
     }
@@ -184,7 +196,7 @@ impl Client {
                 .body(Full::new(body.clone()))
                 .map_err(|e| Error::InvalidRequest(e.to_string()))?;
 
-            let sent = inner.http.request(hyper_request);
+            let sent = self.http()?.request(hyper_request);
             let result = match (watch, inner.request_timeout) {
                 (false, Some(limit)) => match tokio::time::timeout(limit, sent).await {
                     Ok(result) => result,
@@ -249,6 +261,24 @@ impl Client {
             }
             return Err(error_from_body(status, body).await);
         }
+    }
+
+    /// The connection pool; rebuilt (dropping old connections once idle) when the client
+    /// certificate changed since it was built, so new handshakes present the new one.
+    fn http(&self) -> Result<HttpClient> {
+        let inner = &*self.inner;
+        let generation = inner.certs.generation();
+        {
+            let current = inner.http.read().unwrap_or_else(|p| p.into_inner());
+            if current.0 == generation {
+                return Ok(current.1.clone());
+            }
+        }
+        let fresh = transport::http_client(&inner.config, inner.certs.clone())?;
+        let mut current = inner.http.write().unwrap_or_else(|p| p.into_inner());
+        *current = (generation, fresh.clone());
+        tracing::debug!("client certificate changed; new connections will present it");
+        Ok(fresh)
     }
 
     /// The absolute URL for a request URI that holds a path and query.

@@ -572,3 +572,51 @@ async fn concurrent_watches_share_one_http2_connection() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_rotated_exec_client_certificate_is_presented_on_a_new_connection() {
+    let pki = Pki::new("ca");
+    let client_ca = Pki::new("client-ca");
+    let peer = serve(
+        Some(server_tls(&pki.server(&["127.0.0.1"]), Some(&client_ca))),
+        handler(|_, _| ok_json("{}")),
+    )
+    .await;
+    let (first, second) = (client_ca.client("one"), client_ca.client("two"));
+    let dir = tempfile::tempdir().unwrap();
+    for (run, leaf) in [(1, &first), (2, &second)] {
+        // Already expired, so the second request runs the plugin again.
+        let credential = serde_json::json!({
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "kind": "ExecCredential",
+            "status": {
+                "clientCertificateData": leaf.cert_pem,
+                "clientKeyData": leaf.key_pem,
+                "expirationTimestamp": "2001-01-01T00:00:00Z"
+            }
+        });
+        std::fs::write(
+            dir.path().join(format!("{run}.json")),
+            credential.to_string(),
+        )
+        .unwrap();
+    }
+    let env = [
+        ("COUNTER_FILE", dir.path().join("c").display().to_string()),
+        ("CREDENTIAL_DIR", dir.path().display().to_string()),
+    ];
+    let user = exec_user("client.authentication.k8s.io/v1", &env, "");
+    let client = client_from(&kubeconfig_yaml(&peer.url, &ca_line(&pki), &user)).unwrap();
+    client.send(get("/a")).await.unwrap();
+    client.send(get("/b")).await.unwrap();
+    let seen = peer.seen();
+    assert_eq!(
+        seen[0].client_cert_der.as_deref(),
+        Some(first.der().as_slice())
+    );
+    assert_eq!(
+        seen[1].client_cert_der.as_deref(),
+        Some(second.der().as_slice())
+    );
+    assert_ne!(seen[0].connection, seen[1].connection);
+}

@@ -197,6 +197,8 @@ pub(crate) fn parse_private_key(pem: &[u8]) -> std::result::Result<PrivateKeyDer
 #[derive(Debug, Default)]
 pub(crate) struct ClientCertSlot {
     current: RwLock<Option<Arc<CertifiedKey>>>,
+    /// Bumped on every change, so the client can drop connections made with an old one.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl ClientCertSlot {
@@ -204,6 +206,13 @@ impl ClientCertSlot {
         if let Ok(mut current) = self.current.write() {
             *current = Some(key);
         }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many times the certificate was set.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

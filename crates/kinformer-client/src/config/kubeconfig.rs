@@ -440,6 +440,24 @@ mod tests {
     }
 
     #[test]
+    fn exec_commands_with_a_slash_resolve_against_the_file_but_bare_names_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(
+            &path,
+            "users:\n- name: a\n  user: {exec: {command: ./bin/plugin}}\n- name: b\n  user: {exec: {command: gcloud}}\n",
+        )
+        .unwrap();
+        let kc = Kubeconfig::read_from(&path).unwrap();
+        let command = |i: usize| {
+            let user = kc.auth_infos[i].user.as_ref().unwrap();
+            user.exec.as_ref().unwrap().command.clone().unwrap()
+        };
+        assert_eq!(PathBuf::from(command(0)), dir.path().join("./bin/plugin"));
+        assert_eq!(command(1), "gcloud");
+    }
+
+    #[test]
     fn kubeconfig_env_value_splits_on_the_os_separator_and_drops_empty_items() {
         let joined = std::env::join_paths(["/a/one", "", "/b/two"]).unwrap();
         assert_eq!(

@@ -58,8 +58,8 @@ impl Proxy {
     }
 }
 
-/// The proxy for `config`'s server, if any.
-pub(crate) fn proxy_for(config: &Config) -> Result<Option<Proxy>> {
+/// The proxy the client for `config` will use, if any (reads the environment).
+pub fn proxy_for(config: &Config) -> Result<Option<Proxy>> {
     if let Some(url) = &config.proxy_url {
         return Proxy::parse(&url.to_string()).map(Some);
     }

@@ -8,7 +8,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::auth::{certified_key, parse_certificates, ClientCertSlot};
+use crate::auth::{parse_certificates, ClientCertSlot};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -39,12 +39,6 @@ pub(crate) fn client_config(config: &Config, certs: Arc<ClientCertSlot>) -> Resu
         }
         builder.with_root_certificates(roots)
     };
-    if let Some(identity) = &config.client_certificate {
-        certs.set(certified_key(
-            &identity.certificate_pem,
-            identity.key_pem.expose(),
-        )?);
-    }
     Ok(builder.with_client_cert_resolver(certs))
 }
 

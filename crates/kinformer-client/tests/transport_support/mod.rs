@@ -31,6 +31,14 @@ pub struct Leaf {
     pub key_pem: String,
 }
 
+impl Leaf {
+    /// The certificate's DER.
+    pub fn der(&self) -> Vec<u8> {
+        let cert = rustls_pemfile::certs(&mut self.cert_pem.as_bytes()).next();
+        cert.unwrap().unwrap().to_vec()
+    }
+}
+
 impl Pki {
     pub fn new(name: &str) -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -133,6 +141,8 @@ pub struct Seen {
     pub version: Version,
     /// The common name of the client certificate's subject, when one was presented.
     pub client_cert: bool,
+    /// The DER of the client certificate, when one was presented.
+    pub client_cert_der: Option<Vec<u8>>,
     /// The index of the connection it arrived on.
     pub connection: usize,
 }
@@ -200,7 +210,8 @@ pub async fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler) -> 
                             .get_ref()
                             .1
                             .peer_certificates()
-                            .is_some_and(|c| !c.is_empty());
+                            .and_then(|c| c.first())
+                            .map(|c| c.to_vec());
                         serve_connection(
                             TokioIo::new(stream),
                             handler,
@@ -217,7 +228,7 @@ pub async fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler) -> 
                             handler,
                             seen,
                             counter,
-                            false,
+                            None,
                             connection,
                         )
                         .await
@@ -239,13 +250,14 @@ async fn serve_connection<I>(
     handler: Handler,
     seen: Arc<Mutex<Vec<Seen>>>,
     counter: Arc<AtomicUsize>,
-    client_cert: bool,
+    client_cert: Option<Vec<u8>>,
     connection: usize,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let (handler, seen, counter) = (handler.clone(), seen.clone(), counter.clone());
+        let client_cert = client_cert.clone();
         async move {
             let (parts, body) = request.into_parts();
             let body = body
@@ -263,7 +275,8 @@ async fn serve_connection<I>(
                 headers: parts.headers,
                 body,
                 version: parts.version,
-                client_cert,
+                client_cert: client_cert.is_some(),
+                client_cert_der: client_cert,
                 connection,
             };
             let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -311,7 +324,12 @@ pub async fn connect_proxy() -> Proxy {
                     .lock()
                     .unwrap()
                     .push(head.lines().next().unwrap_or_default().to_string());
-                // Only tunnels to loopback: this proxy never reaches anything else.
+                // Only tunnels to loopback: this proxy never reaches anything else. The name
+                // "kube.test" stands for 127.0.0.1, so clients must not resolve it themselves.
+                let target = match target.strip_prefix("kube.test:") {
+                    Some(port) => format!("127.0.0.1:{port}"),
+                    None => target,
+                };
                 if !target.starts_with("127.0.0.1:") {
                     let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
                     return;
