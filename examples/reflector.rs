@@ -13,14 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
 use kinformer::cache::{
-    meta_namespace_key_func, DeltaFifo, DeltaFifoConfig, DeltaType, Indexer, Indexers, ListWatch,
-    PopError, ProcessError, Reflector, ReflectorConfig, Store, WatchEventStream,
+    meta_namespace_key_func, ApiListWatch, DeltaFifo, DeltaFifoConfig, DeltaType, Indexer,
+    Indexers, PopError, ProcessError, Reflector, ReflectorConfig, Store,
 };
 use kinformer::client::{Api, Client, Config};
-use kinformer::meta::{ListOptions, ObjectList};
 use kinformer::typed::Pod;
 use kinformer_replay::{FakeApiServer, Handle, ServerConfig};
 use serde_json::{json, Value};
@@ -30,30 +27,6 @@ use tokio_util::sync::CancellationToken;
 const NAMESPACE: &str = "default";
 /// The pod the example creates and deletes while the reflector runs.
 const NEW_POD: &str = "mygott-7565765f4d-x6znf";
-
-/// client-go's `cache.NewListWatchFromClient`: list and watch one resource through the typed
-/// API. The reflector decides every option (resourceVersion, paging, timeouts, bookmarks).
-struct PodListWatch {
-    pods: Api<Pod>,
-}
-
-impl ListWatch<Pod> for PodListWatch {
-    fn list(
-        &self,
-        options: ListOptions,
-    ) -> BoxFuture<'static, Result<ObjectList<Pod>, kinformer::client::Error>> {
-        let pods = self.pods.clone();
-        async move { pods.list(&options).await }.boxed()
-    }
-
-    fn watch(
-        &self,
-        options: ListOptions,
-    ) -> BoxFuture<'static, Result<WatchEventStream<Pod>, kinformer::client::Error>> {
-        let pods = self.pods.clone();
-        async move { Ok(pods.watch(&options).await?.boxed()) }.boxed()
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -73,9 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
 
     // The reflector: list & watch into the queue until cancelled.
-    let list_watch = Arc::new(PodListWatch {
-        pods: Api::namespaced(client, NAMESPACE),
-    });
+    // client-go's `cache.NewListWatchFromClient`: list and watch one resource through the
+    // typed API; the reflector decides every option (resourceVersion, paging, timeouts).
+    let list_watch = Arc::new(ApiListWatch::new(Api::<Pod>::namespaced(client, NAMESPACE)));
     let reflector = Reflector::new(list_watch, fifo.clone(), ReflectorConfig::default());
     let cancel = CancellationToken::new();
     let running = tokio::spawn({
