@@ -5,6 +5,66 @@
 //! listers read from. Start reading at `store` (the [`Store`] trait and [`Indexer`]), then
 //! `thread_safe_store` (the sharded map under it) and `index` (index functions), then
 //! `delta_fifo`, `list_watch` and `reflector`.
+//!
+//! The pipeline by hand, on the in-memory [`FakeListWatch`] (informers wrap exactly this):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::sync::Arc;
+//! use kinformer_cache::{
+//!     DeltaFifo, DeltaFifoConfig, DeltaType, FakeListWatch, Indexer, ProcessError, Reflector,
+//!     ReflectorConfig, Store,
+//! };
+//! use kinformer_meta::{ObjectMeta, PartialObjectMetadata};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let server = FakeListWatch::<PartialObjectMetadata>::new();
+//! server.create(PartialObjectMetadata {
+//!     metadata: ObjectMeta {
+//!         name: Some("web".into()),
+//!         namespace: Some("default".into()),
+//!         ..ObjectMeta::default()
+//!     },
+//!     ..PartialObjectMetadata::default()
+//! });
+//!
+//! // The cache, and the queue that decides deletions against it.
+//! let cache = Arc::new(Indexer::default());
+//! let fifo = Arc::new(DeltaFifo::new(DeltaFifoConfig::default().known_objects(cache.clone())));
+//! let reflector = Arc::new(Reflector::new(
+//!     Arc::new(server.clone()),
+//!     fifo.clone(),
+//!     ReflectorConfig::default(),
+//! ));
+//! let cancel = CancellationToken::new();
+//! let running = tokio::spawn({
+//!     let (reflector, cancel) = (reflector.clone(), cancel.clone());
+//!     async move { reflector.run(cancel).await }
+//! });
+//!
+//! // One turn of an informer's loop: pop a key's deltas and apply them to the cache.
+//! fifo.pop(|deltas, _in_initial_list| -> Result<(), ProcessError<()>> {
+//!     for delta in deltas {
+//!         match (delta.kind, delta.object.object()) {
+//!             (DeltaType::Deleted, _) => {
+//!                 cache.thread_safe_store().delete(deltas.key());
+//!             }
+//!             (_, Some(object)) => cache.update(object.clone()).expect("indexable"),
+//!             (_, None) => {}
+//!         }
+//!     }
+//!     Ok(())
+//! })
+//! .await
+//! .unwrap();
+//! assert!(cache.get_by_key("default/web").is_some());
+//! assert!(fifo.has_synced());
+//!
+//! cancel.cancel();
+//! running.await.unwrap();
+//! # }
+//! ```
 
 pub mod delta_fifo;
 pub mod error;
