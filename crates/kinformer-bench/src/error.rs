@@ -29,6 +29,12 @@ pub enum Error {
         /// The server's error.
         source: kinformer_replay::Error,
     },
+    /// The informer refused a handler.
+    #[error("registering the handler failed")]
+    Informer {
+        /// The informer's error.
+        source: kinformer_cache::InformerError,
+    },
     /// Bytes the server sent did not decode.
     #[error("decoding a {what} failed")]
     Decode {

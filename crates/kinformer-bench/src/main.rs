@@ -1,6 +1,7 @@
 //! `kinformer-bench`: the end-to-end benchmark harness (issue 11).
 //!
-//! `kinformer-bench sync --pods N --events M [--runs R] [--drop-managed-fields]` starts the
+//! `kinformer-bench sync --pods N --events M [--runs R] [--drop-managed-fields]
+//! [--pipeline informer|fifo-loop]` starts the
 //! fake API server in-process with N generated pods, syncs a pod cache through the real client
 //! over loopback HTTP, follows M watch events, forces a relist, and prints one JSON line of
 //! medians over R runs, each time figure next to its plain `serde_json` floor. See
@@ -54,6 +55,9 @@ enum Command {
         /// Items per list page.
         #[arg(long, default_value_t = 500)]
         page_size: u32,
+        /// The pipeline to measure.
+        #[arg(long, value_enum, default_value_t = pipeline::Kind::Informer)]
+        pipeline: pipeline::Kind,
         /// Seconds any one phase may take before the run fails.
         #[arg(long, default_value_t = 900)]
         phase_timeout: u64,
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
             runs,
             drop_managed_fields,
             page_size,
+            pipeline,
             phase_timeout,
             verbose,
         } => {
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
                 events,
                 drop_managed_fields,
                 page_size: page_size.max(1),
+                pipeline,
                 phase_timeout: Duration::from_secs(phase_timeout),
             };
             let mut results = Vec::new();

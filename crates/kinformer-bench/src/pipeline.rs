@@ -1,30 +1,55 @@
-//! The pipeline under test, built from the real parts that exist today: the client's
-//! `Api<Pod>` (paged list of 500, watch over loopback HTTP), the cache's `DeltaFifo` and
-//! `Indexer` (namespace index plus an `app` label index), and one handler that counts events.
+//! The pipelines under test, built from the real parts: the client's `Api<Pod>` (paged list
+//! of 500, watch over loopback HTTP) through the cache crate's `ApiListWatch`, and either
 //!
-//! The list-then-watch loop here is a small stand-in for the cache crate's Reflector and
-//! SharedIndexInformer, which had not landed when this harness was written: it lists every
-//! page, `replace`s the queue, watches from the list's resourceVersion, and relists on a 410.
-//! The JSON line says so (`"pipeline":"api+delta_fifo+indexer"`); switching to the informer is
-//! a change to this file only.
+//! - `informer` (the default): a `SharedIndexInformer` (Reflector, DeltaFifo, Indexer, shared
+//!   processor) with the namespace index, an `app` label index and one counting handler; or
+//! - `fifo-loop`: a small list-then-watch loop written here feeding the cache's `DeltaFifo`,
+//!   popped into an `Indexer` with the same indices, the handler being a counter. It was the
+//!   harness's pipeline before the informer landed and stays as a lower bound for the
+//!   informer's own overhead (no reflector bookkeeping, no processor hop to the handler).
+//!
+//! The JSON line's `pipeline` field names which one ran.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use kinformer_cache::{
-    index_func, namespace_indexers, DeltaFifo, DeltaFifoConfig, DeltaObject, DeltaType, Indexer,
-    ProcessError, Store, TransformError,
+    index_func, namespace_indexers, ApiListWatch, DeltaFifo, DeltaFifoConfig, DeltaObject,
+    DeltaType, Indexer, Indexers, ListWatch, ProcessError, ResourceEventHandlerFuncs,
+    ResourceEventHandlerRegistration, SharedIndexInformer, SharedInformerConfig, Store,
+    TransformError, TransformFunc, WatchEventStream,
 };
-use kinformer_client::api::Api;
+use kinformer_client::api::{list_all_pages, Api};
 use kinformer_client::Client;
-use kinformer_meta::{ListOptions, Object, WatchEvent};
+use kinformer_meta::{ListOptions, Object, ObjectList, WatchEvent};
 use kinformer_typed::Pod;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-/// The name the JSON line gives this pipeline.
-pub const PIPELINE: &str = "api+delta_fifo+indexer";
+use crate::error::{Error, Result};
+
+/// Which pipeline to measure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// `SharedIndexInformer` with indices and a counting handler.
+    #[default]
+    Informer,
+    /// A hand-written list/watch loop over `DeltaFifo` and `Indexer`.
+    FifoLoop,
+}
+
+impl Kind {
+    /// The name the JSON line gives this pipeline.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Informer => "informer",
+            Kind::FifoLoop => "fifo-loop (api+delta_fifo+indexer)",
+        }
+    }
+}
 
 /// The label index the harness maintains besides the namespace index.
 pub const APP_INDEX: &str = "app";
@@ -50,82 +75,207 @@ impl Stats {
     }
 }
 
-/// A running pipeline: its cache, queue and counters; dropped tasks are aborted on
-/// [`Pipeline::stop`].
+/// A running pipeline: its cache and counters.
 pub struct Pipeline {
     /// The cache.
     pub indexer: Arc<Indexer<Pod>>,
-    /// The queue between the list/watch loop and the indexer.
-    pub fifo: Arc<DeltaFifo<Pod>>,
     /// Progress.
     pub stats: Arc<Stats>,
-    tasks: Vec<JoinHandle<()>>,
+    running: Running,
+}
+
+enum Running {
+    Informer {
+        cancel: CancellationToken,
+        task: JoinHandle<()>,
+        registration: ResourceEventHandlerRegistration<Pod>,
+    },
+    FifoLoop {
+        fifo: Arc<DeltaFifo<Pod>>,
+        tasks: Vec<JoinHandle<()>>,
+    },
+}
+
+/// The namespace index plus the `app` label index.
+fn indexers() -> Indexers<Pod> {
+    let mut indexers = namespace_indexers::<Pod>();
+    indexers.insert(
+        APP_INDEX.to_owned(),
+        index_func(|pod: &Pod| {
+            Ok(pod
+                .metadata()
+                .labels
+                .get("app")
+                .map(|app| vec![app.to_owned()])
+                .unwrap_or_default())
+        }),
+    );
+    indexers
+}
+
+/// The transform that drops managedFields.
+fn drop_managed_fields() -> TransformFunc<Pod> {
+    Arc::new(|pod: Arc<Pod>| {
+        let mut pod = Arc::try_unwrap(pod).unwrap_or_else(|shared| (*shared).clone());
+        pod.metadata_mut().managed_fields = None;
+        Ok::<_, TransformError>(Arc::new(pod))
+    })
 }
 
 impl Pipeline {
-    /// Starts the list/watch loop and the processing loop on the current tokio runtime.
-    pub fn start(client: Client, page_size: u32, drop_managed_fields: bool) -> Pipeline {
-        let mut indexers = namespace_indexers::<Pod>();
-        indexers.insert(
-            APP_INDEX.to_owned(),
-            index_func(|pod: &Pod| {
-                Ok(pod
-                    .metadata()
-                    .labels
-                    .get("app")
-                    .map(|app| vec![app.to_owned()])
-                    .unwrap_or_default())
-            }),
-        );
-        let indexer = Arc::new(Indexer::new(
-            kinformer_cache::meta_namespace_key_func(),
-            indexers,
-        ));
-        let mut config = DeltaFifoConfig::default().known_objects(indexer.clone());
-        if drop_managed_fields {
-            config = config.transform(Arc::new(|pod: Arc<Pod>| {
-                let mut pod = Arc::try_unwrap(pod).unwrap_or_else(|shared| (*shared).clone());
-                pod.metadata_mut().managed_fields = None;
-                Ok::<_, TransformError>(Arc::new(pod))
-            }));
-        }
-        let fifo = Arc::new(DeltaFifo::new(config));
+    /// Starts the pipeline on the current tokio runtime.
+    pub fn start(
+        kind: Kind,
+        client: Client,
+        page_size: u32,
+        drop_fields: bool,
+    ) -> Result<Pipeline> {
         let stats = Arc::new(Stats::default());
-        let reflector = tokio::spawn(list_and_watch(
-            Api::<Pod>::all(client),
-            fifo.clone(),
-            stats.clone(),
-            page_size,
-        ));
-        let processor = tokio::spawn(process(fifo.clone(), indexer.clone(), stats.clone()));
-        Pipeline {
-            indexer,
-            fifo,
-            stats,
-            tasks: vec![reflector, processor],
+        let list_watch = CountingListWatch {
+            inner: ApiListWatch::new(Api::<Pod>::all(client)),
+            stats: stats.clone(),
+        };
+        match kind {
+            Kind::Informer => {
+                let mut config = SharedInformerConfig::default()
+                    .indexers(indexers())
+                    .reflector(move |reflector| reflector.page_size(page_size));
+                if drop_fields {
+                    config = config.transform(drop_managed_fields());
+                }
+                let informer = SharedIndexInformer::new(Arc::new(list_watch), config);
+                let counter = stats.clone();
+                let on_update = stats.clone();
+                let on_delete = stats.clone();
+                let handler = ResourceEventHandlerFuncs::default()
+                    .add_func(move |_, _| {
+                        counter.handled.fetch_add(1, Ordering::Relaxed);
+                    })
+                    .update_func(move |_, _| {
+                        on_update.handled.fetch_add(1, Ordering::Relaxed);
+                    })
+                    .delete_func(move |_| {
+                        on_delete.handled.fetch_add(1, Ordering::Relaxed);
+                    });
+                let registration = informer
+                    .add_event_handler(handler)
+                    .map_err(|source| Error::Informer { source })?;
+                let cancel = CancellationToken::new();
+                let task = informer.start(cancel.clone());
+                Ok(Pipeline {
+                    indexer: informer.indexer().clone(),
+                    stats,
+                    running: Running::Informer {
+                        cancel,
+                        task,
+                        registration,
+                    },
+                })
+            }
+            Kind::FifoLoop => {
+                let indexer = Arc::new(Indexer::new(
+                    kinformer_cache::meta_namespace_key_func(),
+                    indexers(),
+                ));
+                let mut config = DeltaFifoConfig::default().known_objects(indexer.clone());
+                if drop_fields {
+                    config = config.transform(drop_managed_fields());
+                }
+                let fifo = Arc::new(DeltaFifo::new(config));
+                let reflector = tokio::spawn(list_and_watch(
+                    list_watch,
+                    fifo.clone(),
+                    stats.clone(),
+                    page_size,
+                ));
+                let processor = tokio::spawn(process(fifo.clone(), indexer.clone(), stats.clone()));
+                Ok(Pipeline {
+                    indexer,
+                    stats,
+                    running: Running::FifoLoop {
+                        fifo,
+                        tasks: vec![reflector, processor],
+                    },
+                })
+            }
         }
     }
 
-    /// True once the first list has been applied to the indexer.
+    /// True once the first list is in the cache and, for the informer, the handler has
+    /// handled every initial add.
     pub fn has_synced(&self) -> bool {
-        self.fifo.has_synced()
+        match &self.running {
+            Running::Informer { registration, .. } => registration.has_synced(),
+            Running::FifoLoop { fifo, .. } => fifo.has_synced(),
+        }
     }
 
-    /// Stops both loops and waits for them.
-    pub async fn stop(mut self) {
-        self.fifo.close();
-        for task in self.tasks.drain(..) {
-            task.abort();
-            let _ = task.await;
+    /// Stops the pipeline and waits for it.
+    pub async fn stop(self) {
+        match self.running {
+            Running::Informer { cancel, task, .. } => {
+                cancel.cancel();
+                let _ = task.await;
+            }
+            Running::FifoLoop { fifo, tasks } => {
+                fifo.close();
+                for task in tasks {
+                    task.abort();
+                    let _ = task.await;
+                }
+            }
         }
+    }
+}
+
+/// Lists and watches through the cache crate's `ApiListWatch`, counting lists and events.
+struct CountingListWatch {
+    inner: ApiListWatch<Pod>,
+    stats: Arc<Stats>,
+}
+
+impl ListWatch<Pod> for CountingListWatch {
+    fn list(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, Result<ObjectList<Pod>, kinformer_client::Error>> {
+        let stats = self.stats.clone();
+        let list = self.inner.list(options);
+        Box::pin(async move {
+            let page = list.await?;
+            if page.continue_token().is_none() {
+                stats.lists.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(page)
+        })
+    }
+
+    fn watch(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, Result<WatchEventStream<Pod>, kinformer_client::Error>> {
+        let stats = self.stats.clone();
+        let watch = self.inner.watch(options);
+        Box::pin(async move {
+            let stream = watch.await?;
+            let counted = stream.inspect(move |_| {
+                stats.received.fetch_add(1, Ordering::Relaxed);
+            });
+            Ok(Box::pin(counted) as WatchEventStream<Pod>)
+        })
     }
 }
 
 /// Lists every page, then watches; relists after a 410 or when a watch cannot start.
-async fn list_and_watch(api: Api<Pod>, fifo: Arc<DeltaFifo<Pod>>, stats: Arc<Stats>, page: u32) {
+async fn list_and_watch(
+    list_watch: CountingListWatch,
+    fifo: Arc<DeltaFifo<Pod>>,
+    stats: Arc<Stats>,
+    page: u32,
+) {
     loop {
         let options = ListOptions::default().limit(page);
-        let list = match api.list_all(&options).await {
+        let list = match list_all_pages(&options, |options| list_watch.list(options)).await {
             Ok(list) => list,
             Err(error) => {
                 stats.note_error(format!("list: {error}"));
@@ -138,13 +288,12 @@ async fn list_and_watch(api: Api<Pod>, fifo: Arc<DeltaFifo<Pod>>, stats: Arc<Sta
         if let Err(error) = fifo.replace(items, &resource_version) {
             stats.note_error(format!("replace: {error}"));
         }
-        stats.lists.fetch_add(1, Ordering::SeqCst);
         loop {
             let options = ListOptions::default()
                 .resource_version(resource_version.clone())
                 .allow_watch_bookmarks(true)
                 .timeout_seconds(3600);
-            let mut stream = match api.watch(&options).await {
+            let mut stream = match list_watch.watch(options).await {
                 Ok(stream) => stream,
                 Err(error) if error.is_gone() => break,
                 Err(error) => {
@@ -163,7 +312,6 @@ async fn list_and_watch(api: Api<Pod>, fifo: Arc<DeltaFifo<Pod>>, stats: Arc<Sta
                         break;
                     }
                 };
-                stats.received.fetch_add(1, Ordering::Relaxed);
                 let outcome = match event {
                     WatchEvent::Added(pod) => queue(&mut resource_version, pod, |p| fifo.add(p)),
                     WatchEvent::Modified(pod) => {

@@ -28,7 +28,7 @@ use crate::alloc::{self, Domain};
 use crate::error::{Error, Result};
 use crate::floor;
 use crate::generator::{self, Change};
-use crate::pipeline::{Pipeline, PIPELINE};
+use crate::pipeline::{Kind, Pipeline};
 use crate::rss;
 
 /// What a `sync` run does.
@@ -42,6 +42,8 @@ pub struct SyncOptions {
     pub drop_managed_fields: bool,
     /// Items per list page.
     pub page_size: u32,
+    /// Which pipeline runs.
+    pub pipeline: Kind,
     /// The longest any phase may take.
     pub phase_timeout: Duration,
 }
@@ -53,6 +55,7 @@ impl Default for SyncOptions {
             events: 50_000,
             drop_managed_fields: false,
             page_size: 500,
+            pipeline: Kind::Informer,
             phase_timeout: Duration::from_secs(900),
         }
     }
@@ -185,7 +188,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     let mut measurement = Measurement {
         pods: options.pods,
         events: options.events,
-        pipeline: PIPELINE.to_owned(),
+        pipeline: options.pipeline.name().to_owned(),
         drop_managed_fields: options.drop_managed_fields,
         ..Measurement::default()
     };
@@ -227,10 +230,11 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     let pipeline = {
         let _entered = client_runtime.enter();
         Pipeline::start(
+            options.pipeline,
             client.clone(),
             options.page_size,
             options.drop_managed_fields,
-        )
+        )?
     };
     wait_for("sync", options.phase_timeout, &pipeline, || {
         pipeline.has_synced() && pipeline.indexer.len() as u64 == options.pods
