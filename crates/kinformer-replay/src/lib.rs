@@ -9,11 +9,12 @@
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
 //! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
 //! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
-//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `fixture`, `error`.
+//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `error`.
 
 // Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
 #![allow(clippy::result_large_err)]
 
+pub mod demo;
 mod discovery;
 pub mod error;
 pub mod faults;
@@ -23,6 +24,7 @@ mod handlers;
 mod list;
 mod openapi;
 mod patch;
+pub mod recording;
 pub mod registry;
 mod request;
 mod response;
@@ -37,7 +39,9 @@ mod write;
 
 pub use error::{Error, Result};
 pub use faults::{Fault, FaultRule};
+pub use fixture::Fixture;
 pub use handle::Handle;
+pub use recording::Recording;
 pub use registry::{Registry, ResourceInfo};
 pub use server::{FakeApiServer, RunningServer, ServerConfig, Token};
 pub use tls::{ClientIdentity, TlsMaterial};

@@ -178,6 +178,12 @@ pub(crate) async fn handle(
     if !authorized(&shared, &request, has_client_cert) {
         return response::status(&errors::unauthorized(), pretty);
     }
+    if let Some(recording) = &shared.recording {
+        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        if let Some(exchange) = recording.find(request.method().as_str(), target) {
+            return exchange.response();
+        }
+    }
     let path = request.uri().path().to_string();
     let target = route(&shared, &path);
     let verb = verb_of(&target, request.method(), &query);

@@ -20,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::error::{Error, Result};
 use crate::faults::FaultSet;
 use crate::handle::Handle;
+use crate::recording::Recording;
 use crate::registry::{resources_from_crd, Registry, ResourceInfo};
 use crate::store::Store;
 use crate::tls::{ClientIdentity, TlsMaterial};
@@ -61,6 +62,7 @@ pub struct ServerConfig {
     pub(crate) client_cert_auth: bool,
     pub(crate) registry: Registry,
     pub(crate) objects: Vec<Value>,
+    pub(crate) recording: Option<Arc<Recording>>,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +79,7 @@ impl Default for ServerConfig {
             client_cert_auth: false,
             registry: Registry::builtin(),
             objects: Vec::new(),
+            recording: None,
         }
     }
 }
@@ -151,6 +154,13 @@ impl ServerConfig {
         self
     }
 
+    /// Answer requests that a recording covers with the recorded response, verbatim; all
+    /// other requests reach the live fake server.
+    pub fn recording(mut self, recording: Recording) -> Self {
+        self.recording = Some(Arc::new(recording));
+        self
+    }
+
     /// Load these objects at start (each needs `apiVersion`, `kind` and `metadata.name`).
     pub fn objects(mut self, objects: impl IntoIterator<Item = Value>) -> Self {
         self.objects.extend(objects);
@@ -178,6 +188,8 @@ pub(crate) struct Shared {
     pub client_cert_auth: bool,
     /// `host:port`, for `/api`'s serverAddressByClientCIDRs.
     pub address: Mutex<String>,
+    /// Exchanges replayed verbatim.
+    pub recording: Option<Arc<Recording>>,
 }
 
 impl Shared {
@@ -262,6 +274,7 @@ impl FakeApiServer {
             token: config.token.clone(),
             client_cert_auth: config.client_cert_auth,
             address: Mutex::new(String::new()),
+            recording: config.recording.clone(),
         });
         let handle = Handle::new(shared);
         for object in config.objects {
