@@ -76,6 +76,7 @@ struct State<K> {
     continue_errors: VecDeque<Status>,
     watch_errors: VecDeque<Status>,
     stall_next_watches: usize,
+    refuse_next_watches: usize,
     stalled: Vec<UnboundedSender<ClientResult<WatchEvent<K>>>>,
     watch_list_supported: bool,
     drop_initial_events_end: bool,
@@ -96,6 +97,7 @@ impl<K: Object> Default for FakeListWatch<K> {
                 continue_errors: VecDeque::new(),
                 watch_errors: VecDeque::new(),
                 stall_next_watches: 0,
+                refuse_next_watches: 0,
                 stalled: Vec::new(),
                 watch_list_supported: true,
                 drop_initial_events_end: false,
@@ -255,6 +257,11 @@ impl<K: Object> FakeListWatch<K> {
         self.lock().watch_errors.push_back(status);
     }
 
+    /// The next watch request fails as if the server refused the connection.
+    pub fn refuse_next_watch(&self) {
+        self.lock().refuse_next_watches += 1;
+    }
+
     /// The next `count` watches open but never deliver anything, nor close.
     pub fn stall_next_watches(&self, count: usize) {
         self.lock().stall_next_watches += count;
@@ -267,6 +274,7 @@ impl<K: Object> FakeListWatch<K> {
         state.continue_errors.clear();
         state.watch_errors.clear();
         state.stall_next_watches = 0;
+        state.refuse_next_watches = 0;
     }
 
     /// Whether watches accept `sendInitialEvents` (default true); when not, they answer 400.
@@ -402,6 +410,14 @@ impl<K: Object> FakeListWatch<K> {
         });
         if let Some(status) = state.watch_errors.pop_front() {
             return Err(api_error(status));
+        }
+        if state.refuse_next_watches > 0 {
+            state.refuse_next_watches -= 1;
+            return Err(kinformer_client::Error::Connect {
+                server: "fake".into(),
+                reason: "connection refused".into(),
+                source: Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            });
         }
         let (sender, receiver) = unbounded();
         if state.stall_next_watches > 0 {

@@ -15,7 +15,8 @@
 //!   `resourceVersion=""`; a later page's 410 falls back to one unpaginated list;
 //! - watches ask for bookmarks and a server timeout random in `[min, 2*min)` (5 to 10
 //!   minutes); a watch ending in under a second without events is an error; an ERROR 410 ends
-//!   the cycle and relists at the last version; 429 backs off and re-watches; bookmarks move
+//!   the cycle and relists at the last version; 429 (honouring `retryAfterSeconds`) and a
+//!   refused connection back off and re-watch; bookmarks move
 //!   the resourceVersion and nothing else; objects of the wrong kind are dropped with a log line;
 //! - streaming lists (`sendInitialEvents`) collect the initial events in a temporary map until
 //!   the initial-events-end bookmark, replace the store at its version and keep the stream. A
@@ -472,9 +473,10 @@ impl<K: Object> Reflector<K> {
                     self.metrics.watch();
                     match self.list_watch.watch(options).await {
                         Ok(stream) => (stream, Instant::now(), 0),
-                        Err(error) if error.is_too_many_requests() => {
+                        Err(error) if watch_start_retriable(&error) => {
+                            let delay = backoff.next_delay().max(retry_after(&error));
                             self.report(&Error::WatchStartFailed(error));
-                            sleep(backoff.next_delay()).await;
+                            sleep(delay).await;
                             continue;
                         }
                         Err(error) => return Err(Error::WatchStartFailed(error)),
@@ -487,8 +489,12 @@ impl<K: Object> Reflector<K> {
             {
                 Ok(()) => {}
                 Err(WatchEnd::Rewatch(error)) => {
+                    let delay = match &error {
+                        Error::WatchFailed(cause) => retry_after(cause),
+                        _ => Duration::ZERO,
+                    };
                     self.report(&error);
-                    sleep(backoff.next_delay()).await;
+                    sleep(backoff.next_delay().max(delay)).await;
                 }
                 Err(WatchEnd::Relist(error)) => return Err(error),
             }
@@ -634,6 +640,22 @@ fn relist_resource_version(state: &State) -> String {
     } else {
         state.last_sync_resource_version.clone()
     }
+}
+
+/// As client-go: a refused connection or a 429 backs off and retries the watch; other
+/// failures to start a watch relist.
+fn watch_start_retriable(error: &kinformer_client::Error) -> bool {
+    error.is_too_many_requests() || matches!(error, kinformer_client::Error::Connect { .. })
+}
+
+/// The server's `retryAfterSeconds`, or zero.
+fn retry_after(error: &kinformer_client::Error) -> Duration {
+    let seconds = error
+        .status()
+        .and_then(|status| status.details.as_ref())
+        .and_then(|details| details.retry_after_seconds)
+        .unwrap_or(0);
+    Duration::from_secs(u64::from(seconds))
 }
 
 /// 429 re-watches after a backoff; everything else (410 included) relists.

@@ -339,6 +339,36 @@ async fn a_429_on_watch_start_backs_off_and_rewatches_without_relisting() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_refused_watch_connection_backs_off_and_rewatches_without_relisting() {
+    let fake = fake_with(&["a"]);
+    fake.refuse_next_watch();
+    let h = start(&fake, ReflectorConfig::default());
+    sleep(Duration::from_secs(3)).await;
+    assert_eq!(h.lists().len(), 1);
+    let watches = h.watches();
+    assert_eq!(watches.len(), 2);
+    assert!(watches[1].at - watches[0].at >= Duration::from_millis(800));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_retry_after_waits_at_least_that_long() {
+    let fake = fake_with(&["a"]);
+    let mut status = too_many_requests();
+    status.details = Some(kinformer_meta::StatusDetails {
+        retry_after_seconds: Some(7),
+        ..Default::default()
+    });
+    fake.fail_next_watch(status);
+    let h = start(&fake, ReflectorConfig::default());
+    sleep(Duration::from_secs(10)).await;
+    let watches = h.watches();
+    assert_eq!(watches.len(), 2);
+    assert!(watches[1].at - watches[0].at >= Duration::from_secs(7));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_429_error_event_backs_off_and_rewatches_without_relisting() {
     let fake = fake_with(&["a"]);
     let h = start(&fake, ReflectorConfig::default());
@@ -707,6 +737,7 @@ async fn random_changes_and_faults_converge_to_the_server_state() {
                 88 => fake.fail_next_watch(too_many_requests()),
                 89 => fake.stall_next_watches(1),
                 90 => fake.fail_next_list(bad_request()),
+                91 => fake.refuse_next_watch(),
                 _ => fake.bookmark(),
             }
             sleep(Duration::from_millis(rng.gen_range(0..2_000))).await;
