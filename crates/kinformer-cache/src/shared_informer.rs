@@ -36,7 +36,7 @@ use crate::lister::Lister;
 use crate::processor::{
     Listener, ListenerStats, Notification, SharedProcessor, DEFAULT_LISTENER_CAPACITY,
 };
-use crate::reflector::{Reflector, ReflectorConfig, WatchErrorHandler};
+use crate::reflector::{MetricsSnapshot, Reflector, ReflectorConfig, WatchErrorHandler};
 use crate::store::{meta_namespace_key_func, Indexer, KeyFunc, Store};
 
 /// Why an informer operation was refused.
@@ -243,7 +243,8 @@ pub(crate) struct Shared<K> {
     runtime: Mutex<Option<Handle>>,
     status: watch::Sender<SyncStatus>,
     handlers_changed: Notify,
-    last_sync_resource_version: Mutex<Option<Arc<Reflector<K>>>>,
+    /// The running reflector (for its resourceVersion and counters).
+    reflector: Mutex<Option<Arc<Reflector<K>>>>,
 }
 
 impl<K: Object> SharedIndexInformer<K> {
@@ -269,7 +270,7 @@ impl<K: Object> SharedIndexInformer<K> {
                 runtime: Mutex::new(None),
                 status: watch::Sender::new(SyncStatus::default()),
                 handlers_changed: Notify::new(),
-                last_sync_resource_version: Mutex::new(None),
+                reflector: Mutex::new(None),
             }),
         }
     }
@@ -382,10 +383,17 @@ impl<K: Object> SharedIndexInformer<K> {
 
     /// The resourceVersion the cache was last synchronised to (empty before the first list).
     pub fn last_sync_resource_version(&self) -> String {
-        lock(&self.shared.last_sync_resource_version)
+        lock(&self.shared.reflector)
             .as_ref()
             .map(|reflector| reflector.last_sync_resource_version())
             .unwrap_or_default()
+    }
+
+    /// The reflector's counters (lists, relists, watches, events, errors) while running.
+    pub fn reflector_metrics(&self) -> Option<MetricsSnapshot> {
+        lock(&self.shared.reflector)
+            .as_ref()
+            .map(|reflector| reflector.metrics().snapshot())
     }
 
     /// Counters of every registered handler, in registration order.
@@ -542,7 +550,7 @@ impl<K: Object> Shared<K> {
             store,
             reflector_config,
         ));
-        *lock(&self.last_sync_resource_version) = Some(reflector.clone());
+        *lock(&self.reflector) = Some(reflector.clone());
 
         let inner = cancel.child_token();
         let reflector_task = tokio::spawn({
@@ -576,7 +584,7 @@ impl<K: Object> Shared<K> {
         drop(fifo);
         let _ = Store::replace(&*self.indexer, Vec::new(), "");
         *lock(&self.runtime) = None;
-        *lock(&self.last_sync_resource_version) = None;
+        *lock(&self.reflector) = None;
         self.status.send_modify(|status| {
             status.synced = false;
             status.stopped = true;

@@ -247,6 +247,7 @@ async fn a_relist_of_unchanged_objects_sends_no_updates_to_handlers_without_resy
         lines(&quiet)
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(informer.reflector_metrics().unwrap().relists >= 1);
     assert_eq!(
         lines(&quiet),
         ["add a initial=true", "add b initial=true", "update b 3->4"]
