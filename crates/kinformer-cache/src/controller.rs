@@ -11,26 +11,40 @@ use tokio_util::sync::CancellationToken;
 use crate::delta_fifo::{DeltaFifo, DeltaObject, DeltaType, Deltas};
 use crate::error::{Error, Result};
 use crate::processor::{distribute, Audience, Listener, Notification};
-use crate::shared_informer::{CacheSyncError, SharedIndexInformer};
+use crate::shared_informer::{
+    CacheSyncError, ResourceEventHandlerRegistration, SharedIndexInformer,
+};
 use crate::store::{Indexer, Store};
 
 /// Runs an informer made by `new_informer` / `new_indexer_informer` (client-go's
 /// `Controller`).
+///
+/// Unlike client-go's, the handler runs on its own task; [`Self::has_synced`] and
+/// [`Self::wait_for_cache_sync`] therefore also wait until the handler has handled the initial
+/// list, so "synced" means the same as there.
 pub struct Controller<K> {
     informer: SharedIndexInformer<K>,
+    registration: Option<ResourceEventHandlerRegistration<K>>,
 }
 
 impl<K> Clone for Controller<K> {
     fn clone(&self) -> Self {
         Controller {
             informer: self.informer.clone(),
+            registration: self.registration.clone(),
         }
     }
 }
 
 impl<K: Object> Controller<K> {
-    pub(crate) fn new(informer: SharedIndexInformer<K>) -> Self {
-        Controller { informer }
+    pub(crate) fn new(
+        informer: SharedIndexInformer<K>,
+        registration: Option<ResourceEventHandlerRegistration<K>>,
+    ) -> Self {
+        Controller {
+            informer,
+            registration,
+        }
     }
 
     /// Lists, watches and calls the handler until `cancel` fires; then empties the cache.
@@ -43,17 +57,24 @@ impl<K: Object> Controller<K> {
         self.informer.start(cancel)
     }
 
-    /// True once the first list is in the store and handed to the handler.
+    /// True once the first list is in the store and the handler has handled it.
     pub fn has_synced(&self) -> bool {
-        self.informer.has_synced()
+        match &self.registration {
+            Some(registration) => registration.has_synced(),
+            None => self.informer.has_synced(),
+        }
     }
 
-    /// See [`SharedIndexInformer::wait_for_cache_sync`].
+    /// Waits until [`Self::has_synced`]; fails with the reason as
+    /// [`SharedIndexInformer::wait_for_cache_sync`] does.
     pub async fn wait_for_cache_sync(
         &self,
         timeout: Option<Duration>,
     ) -> Result<(), CacheSyncError> {
-        self.informer.wait_for_cache_sync(timeout).await
+        match &self.registration {
+            Some(registration) => registration.wait_for_cache_sync(timeout).await,
+            None => self.informer.wait_for_cache_sync(timeout).await,
+        }
     }
 
     /// The resourceVersion the store was last synchronised to.

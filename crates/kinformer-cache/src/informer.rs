@@ -49,7 +49,9 @@ pub fn new_indexer_informer<K: Object>(
             .indexers(indexers),
     );
     // A fresh informer takes handlers; this cannot fail.
-    let _ = informer.add_event_handler_with_resync(handler, resync_period);
+    let registration = informer
+        .add_event_handler_with_resync(handler, resync_period)
+        .ok();
     let indexer = informer.indexer().clone();
-    (indexer, Controller::new(informer))
+    (indexer, Controller::new(informer, registration))
 }

@@ -94,6 +94,8 @@ pub(crate) struct Listener<K> {
     buffer: Mutex<Buffer<K>>,
     items: Notify,
     space: Notify,
+    /// Woken after each handled notification and on stop.
+    progress: Notify,
     capacity: usize,
     stopped: AtomicBool,
     /// Initial-list adds pushed but not yet handled.
@@ -124,6 +126,7 @@ impl<K: Send + Sync + 'static> Listener<K> {
             }),
             items: Notify::new(),
             space: Notify::new(),
+            progress: Notify::new(),
             capacity: capacity.max(1),
             stopped: AtomicBool::new(false),
             initial_pending: AtomicUsize::new(0),
@@ -186,6 +189,13 @@ impl<K: Send + Sync + 'static> Listener<K> {
         self.initial_pending.store(0, Ordering::SeqCst);
         self.items.notify_one();
         self.space.notify_one();
+        self.progress.notify_waiters();
+    }
+
+    /// Waits until the listener has handled one more notification or stopped (register the
+    /// wait with `enable` before checking the condition).
+    pub(crate) fn progress(&self) -> &Notify {
+        &self.progress
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -267,6 +277,7 @@ impl<K: Send + Sync + 'static> Listener<K> {
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
             }
             self.delivered.fetch_add(1, Ordering::SeqCst);
+            self.progress.notify_waiters();
         }
         !self.is_stopped()
     }

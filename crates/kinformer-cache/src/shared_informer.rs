@@ -484,6 +484,50 @@ impl<K: Object> ResourceEventHandlerRegistration<K> {
         informer_synced && self.listener.initial_adds_handled() && !self.listener.is_stopped()
     }
 
+    /// Waits until [`Self::has_synced`]: the informer's cache has synced and this handler has
+    /// handled its initial adds. Fails as [`SharedIndexInformer::wait_for_cache_sync`] does.
+    pub async fn wait_for_cache_sync(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<(), CacheSyncError> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(CacheSyncError::Stopped {
+                resource: GroupResource::default(),
+            });
+        };
+        let informer = SharedIndexInformer { shared };
+        let resource = informer.resource().clone();
+        let wait = async {
+            informer.wait_for_cache_sync(None).await?;
+            loop {
+                let progress = self.listener.progress().notified();
+                tokio::pin!(progress);
+                progress.as_mut().enable();
+                if self.has_synced() {
+                    return Ok(());
+                }
+                if self.listener.is_stopped() {
+                    return Err(CacheSyncError::Stopped {
+                        resource: resource.clone(),
+                    });
+                }
+                progress.await;
+            }
+        };
+        match timeout {
+            None => wait.await,
+            Some(waited) => tokio::time::timeout(waited, wait)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CacheSyncError::TimedOut {
+                        resource: resource.clone(),
+                        waited,
+                        last_error: informer.shared.status.borrow().last_error.clone(),
+                    })
+                }),
+        }
+    }
+
     /// This handler's counters (pending notifications, deliveries, caught panics).
     pub fn stats(&self) -> ListenerStats {
         self.listener.stats()

@@ -577,7 +577,8 @@ async fn new_informer_updates_the_store_before_calling_the_handler() {
     let cancel = CancellationToken::new();
     let run = controller.start(cancel.clone());
     controller.wait_for_cache_sync(None).await.unwrap();
-    assert!(eventually(|| lines(&log).len() == 1).await);
+    // Synced means the handler has handled the initial list, as with client-go's controller.
+    assert!(controller.has_synced());
     assert_eq!(lines(&log), ["add a cached=true"]);
     assert_eq!(store.list().len(), 1);
     cancel.cancel();
