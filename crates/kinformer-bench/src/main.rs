@@ -15,6 +15,7 @@ mod alloc;
 mod error;
 mod floor;
 mod generator;
+mod pause;
 mod pipeline;
 mod report;
 mod rss;
@@ -43,9 +44,13 @@ enum Command {
         /// Pods loaded into the server before the sync.
         #[arg(long, default_value_t = 10_000)]
         pods: u64,
-        /// Watch events applied after the sync (about 90% MODIFIED, 5% ADDED, 5% DELETED).
+        /// Watch events queued on the server while the client is held, then followed (about
+        /// 90% MODIFIED, 5% ADDED, 5% DELETED).
         #[arg(long, default_value_t = 50_000)]
         events: u64,
+        /// Watch events written while the pipeline follows live, before the backlog.
+        #[arg(long, default_value_t = 20_000)]
+        live_events: u64,
         /// Runs; every figure printed is the median over them.
         #[arg(long, default_value_t = 1)]
         runs: u32,
@@ -73,6 +78,7 @@ fn main() -> ExitCode {
         Command::Sync {
             pods,
             events,
+            live_events,
             runs,
             drop_managed_fields,
             page_size,
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
             let options = sync::SyncOptions {
                 pods,
                 events,
+                live_events,
                 drop_managed_fields,
                 page_size: page_size.max(1),
                 pipeline,

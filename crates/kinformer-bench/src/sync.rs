@@ -28,16 +28,22 @@ use crate::alloc::{self, Domain};
 use crate::error::{Error, Result};
 use crate::floor;
 use crate::generator::{self, Change};
+use crate::pause::Pause;
 use crate::pipeline::{Kind, Pipeline};
 use crate::rss;
+
+/// Worker threads of the client's runtime (the machine has two cores).
+const CLIENT_WORKERS: usize = 2;
 
 /// What a `sync` run does.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
     /// Pods loaded before the sync.
     pub pods: u64,
-    /// Watch events applied after it.
+    /// Watch events queued on the server while the client is held, then followed (M).
     pub events: u64,
+    /// Watch events written while the pipeline follows live, before the backlog (0: none).
+    pub live_events: u64,
     /// Drop managedFields in the queue's transform.
     pub drop_managed_fields: bool,
     /// Items per list page.
@@ -53,6 +59,7 @@ impl Default for SyncOptions {
         SyncOptions {
             pods: 10_000,
             events: 50_000,
+            live_events: 20_000,
             drop_managed_fields: false,
             page_size: 500,
             pipeline: Kind::Informer,
@@ -70,7 +77,7 @@ pub struct Measurement {
     pub events: u64,
     /// Pipeline start to synced, ms.
     pub list_ms: f64,
-    /// First event applied to last event handled, ms.
+    /// M events queued on the server: client released to last event handled, ms.
     pub watch_ms: f64,
     /// M / watch time.
     pub events_per_s: f64,
@@ -114,8 +121,16 @@ pub struct Measurement {
     pub server_heap_kb: u64,
     /// Relist time (cut to synced again), ms.
     pub relist_ms: f64,
-    /// Time the producer thread took to apply the M changes, ms (bounds watch_ms from below).
+    /// Time the producer thread took to write the backlog's M changes (client held), ms.
     pub producer_ms: f64,
+    /// Live phase: events written while the pipeline followed.
+    pub live_events: u64,
+    /// Live phase: first write to last event handled, ms.
+    pub live_watch_ms: f64,
+    /// Live phase: events per second followed.
+    pub live_events_per_s: f64,
+    /// Live phase: time the producer took to write, ms (it shares the two cores).
+    pub live_producer_ms: f64,
     /// List bytes per second the server delivered to a client that only reads them, MB/s.
     pub server_list_mb_per_s: f64,
     /// Watch bytes per second the server delivered to a client that only reads them, MB/s.
@@ -156,6 +171,10 @@ impl Measurement {
             server_heap_kb,
             relist_ms,
             producer_ms,
+            live_events,
+            live_watch_ms,
+            live_events_per_s,
+            live_producer_ms,
             server_list_mb_per_s,
             server_watch_mb_per_s,
         )
@@ -176,7 +195,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
             source,
         })?;
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(CLIENT_WORKERS)
         .thread_name("bench-client")
         .on_thread_start(|| alloc::set_thread_domain(Domain::Client))
         .enable_all()
@@ -188,6 +207,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     let mut measurement = Measurement {
         pods: options.pods,
         events: options.events,
+        live_events: options.live_events,
         pipeline: options.pipeline.name().to_owned(),
         drop_managed_fields: options.drop_managed_fields,
         ..Measurement::default()
@@ -249,40 +269,57 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     measurement.cache_to_json_ratio =
         measurement.cache_bytes_per_object / measurement.json_bytes_per_object.max(1.0);
 
-    // 4. Watch.
-    let before_events = server.resource_version();
-    let handled_before = pipeline
-        .stats
-        .handled
-        .load(std::sync::atomic::Ordering::SeqCst);
-    let start_line = Arc::new(Barrier::new(2));
-    let producer = spawn_producer(
-        server.handle(),
-        generator::plan_events(options.pods, options.events, 0x5eed),
-        start_line.clone(),
-    );
-    start_line.wait();
+    // 4a. Live: a producer writes while the pipeline follows.
+    let plan = generator::plan_events(options.pods, options.live_events + options.events, 0x5eed);
+    let (live_plan, backlog_plan) = plan.split_at(options.live_events as usize);
+    if !live_plan.is_empty() {
+        let handled_before = handled(&pipeline);
+        let start_line = Arc::new(Barrier::new(2));
+        let producer = spawn_producer(
+            server.handle(),
+            live_plan.to_vec(),
+            Some(start_line.clone()),
+        );
+        start_line.wait();
+        let started = Instant::now();
+        let target = handled_before + options.live_events;
+        wait_for("live watch", options.phase_timeout, &pipeline, || {
+            handled(&pipeline) >= target
+        })?;
+        measurement.live_watch_ms = ms(started.elapsed());
+        measurement.live_events_per_s =
+            options.live_events as f64 / started.elapsed().as_secs_f64();
+        measurement.live_producer_ms = join(producer)?;
+    }
+
+    // 4b. Backlog: the client's runtime is held while the server takes M events, then the
+    // pipeline follows them as fast as it can.
+    let pause = Pause::engage(&client_runtime, CLIENT_WORKERS, Duration::from_secs(10));
+    if pause.held < CLIENT_WORKERS {
+        return Err(Error::TimedOut {
+            phase: "pausing the client",
+            seconds: 10,
+            detail: format!("{} of {CLIENT_WORKERS} workers held", pause.held),
+        });
+    }
+    let before_backlog = server.resource_version();
+    let handled_before = handled(&pipeline);
+    let producer = spawn_producer(server.handle(), backlog_plan.to_vec(), None);
+    measurement.producer_ms = join(producer)?;
     let started = Instant::now();
+    pause.release();
     let target = handled_before + options.events;
     wait_for("watch", options.phase_timeout, &pipeline, || {
-        pipeline
-            .stats
-            .handled
-            .load(std::sync::atomic::Ordering::SeqCst)
-            >= target
+        handled(&pipeline) >= target
     })?;
     measurement.watch_ms = ms(started.elapsed());
     measurement.events_per_s = options.events as f64 / started.elapsed().as_secs_f64();
-    measurement.producer_ms = match producer.join() {
-        Ok(result) => ms(result?),
-        Err(_) => 0.0,
-    };
     let sync_and_watch_peak = alloc::peak(Domain::Client);
 
-    // 5. Floor (watch) and the server's watch throughput.
+    // 5. Floor (watch) and the server's watch throughput, on the backlog's events.
     let frames = client_runtime.block_on(floor::fetch_watch_frames(
         &client,
-        before_events,
+        before_backlog,
         options.events,
     ))?;
     measurement.floor_watch_ms = ms(floor::decode_watch_frames(&frames.chunks)?);
@@ -349,8 +386,9 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
 
 fn load(runtime: &Runtime, options: &SyncOptions) -> Result<RunningServer> {
     runtime.block_on(async {
-        // The history must hold every event so that the floor can replay them from the start.
-        let history = (options.pods + options.events + 1024) as usize;
+        // The history must hold the backlog's events so that the floor can replay them.
+        // Only the backlog's events are replayed; more history would hold gigabytes of Values.
+        let history = (options.events + 1024) as usize;
         let server = FakeApiServer::start(ServerConfig::default().history_limit(history))
             .await
             .map_err(|source| Error::Server {
@@ -369,32 +407,27 @@ fn load(runtime: &Runtime, options: &SyncOptions) -> Result<RunningServer> {
     })
 }
 
-/// Applies the plan through the handle on its own (server-domain) thread, after generating
-/// every object up front so that the timed loop only writes. Returns the writing time.
+/// Applies the plan through the handle on its own (server-domain) thread, generating each
+/// object as it goes (holding a whole plan of `serde_json::Value` pods would take gigabytes).
+/// With a start line, waits at it first. Returns the time spent.
 fn spawn_producer(
     handle: Handle,
     plan: Vec<Change>,
-    start_line: Arc<Barrier>,
+    start_line: Option<Arc<Barrier>>,
 ) -> std::thread::JoinHandle<Result<Duration>> {
     std::thread::spawn(move || {
         alloc::set_thread_domain(Domain::Server);
-        let prepared: Vec<(Change, Option<serde_json::Value>)> = plan
-            .into_iter()
-            .map(|change| match change {
-                Change::Add { index } => (change, Some(generator::pod(index, 0))),
-                Change::Modify { index, revision } => {
-                    (change, Some(generator::pod(index, revision)))
-                }
-                Change::Delete { .. } => (change, None),
-            })
-            .collect();
-        start_line.wait();
+        if let Some(start_line) = start_line {
+            start_line.wait();
+        }
         let started = Instant::now();
-        for (change, object) in prepared {
-            let outcome = match (change, object) {
-                (Change::Add { .. }, Some(object)) => handle.create(object).map(drop),
-                (Change::Modify { .. }, Some(object)) => handle.update(object).map(drop),
-                (Change::Delete { index }, _) => handle
+        for change in plan {
+            let outcome = match change {
+                Change::Add { index } => handle.create(generator::pod(index, 0)).map(drop),
+                Change::Modify { index, revision } => {
+                    handle.update(generator::pod(index, revision)).map(drop)
+                }
+                Change::Delete { index } => handle
                     .delete(
                         "v1",
                         "Pod",
@@ -402,7 +435,6 @@ fn spawn_producer(
                         &generator::name_of(index),
                     )
                     .map(drop),
-                _ => Ok(()),
             };
             outcome.map_err(|source| Error::Server {
                 step: "apply event",
@@ -411,6 +443,24 @@ fn spawn_producer(
         }
         Ok(started.elapsed())
     })
+}
+
+fn join(producer: std::thread::JoinHandle<Result<Duration>>) -> Result<f64> {
+    match producer.join() {
+        Ok(result) => Ok(ms(result?)),
+        Err(_) => Err(Error::Incomplete {
+            step: "producer thread",
+            expected: 1,
+            got: 0,
+        }),
+    }
+}
+
+fn handled(pipeline: &Pipeline) -> u64 {
+    pipeline
+        .stats
+        .handled
+        .load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn wait_for(
