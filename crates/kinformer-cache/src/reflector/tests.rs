@@ -587,6 +587,7 @@ async fn a_streaming_list_without_its_end_bookmark_falls_back_after_a_bounded_wa
 /// Reflector -> DeltaFifo -> Indexer, with a consumer that records every delta.
 struct Pipeline {
     fake: FakeListWatch<Pod>,
+    reflector: Arc<Reflector<Pod>>,
     indexer: Arc<Indexer<Pod>>,
     deltas: Arc<Mutex<Vec<(String, DeltaType, bool)>>>,
     /// Added deltas for keys the cache already held.
@@ -606,7 +607,7 @@ fn pipeline(fake: &FakeListWatch<Pod>, config: ReflectorConfig<Pod>) -> Pipeline
     let deltas = Arc::new(Mutex::new(Vec::new()));
     let double_adds = Arc::new(Mutex::new(0));
     let producer = {
-        let cancel = cancel.clone();
+        let (reflector, cancel) = (reflector.clone(), cancel.clone());
         tokio::spawn(async move { reflector.run(cancel).await })
     };
     let consumer = {
@@ -648,6 +649,7 @@ fn pipeline(fake: &FakeListWatch<Pod>, config: ReflectorConfig<Pod>) -> Pipeline
     };
     Pipeline {
         fake: fake.clone(),
+        reflector,
         indexer,
         deltas,
         double_adds,
@@ -760,6 +762,12 @@ async fn random_changes_and_faults_converge_to_the_server_state() {
             *p.double_adds.lock().unwrap(),
             0,
             "seed {seed}: object added twice"
+        );
+        // The faults were real: the reflector relisted and re-watched along the way.
+        let metrics = p.reflector.metrics().snapshot();
+        assert!(
+            metrics.relists > 0 && metrics.watches > 5,
+            "seed {seed}: {metrics:?}"
         );
         p.stop().await;
     }
