@@ -74,6 +74,13 @@ pub mod reflector;
 pub mod store;
 pub mod thread_safe_store;
 
+pub mod controller;
+pub mod handler;
+pub mod informer;
+pub mod lister;
+mod processor;
+pub mod shared_informer;
+
 #[cfg(test)]
 mod testing;
 
@@ -93,3 +100,14 @@ pub use reflector::{
 pub use store::{meta_namespace_key_func, Indexer, KeyError, KeyFunc, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
+pub use controller::Controller;
+pub use handler::{
+    FilterFunc, FilteringResourceEventHandler, ResourceEventHandler, ResourceEventHandlerFuncs,
+};
+pub use informer::{new_indexer_informer, new_informer};
+pub use lister::{Lister, NamespaceLister, NotFoundError};
+pub use processor::{ListenerStats, DEFAULT_LISTENER_CAPACITY};
+pub use shared_informer::{
+    CacheSyncError, InformerError, ResourceEventHandlerRegistration, SharedIndexInformer,
+    SharedInformerConfig,
+};
