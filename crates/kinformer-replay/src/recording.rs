@@ -133,7 +133,8 @@ impl Recording {
     /// Parses transcript text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &Path) -> Result<Self> {
         let mut exchanges = Vec::new();
-        let mut title: Option<&str> = None;
+        // Text before the first title is an untitled section (a file holding one bare exchange).
+        let mut title: Option<&str> = Some("");
         let mut lines: Vec<&str> = Vec::new();
         for line in text.lines().chain(std::iter::once("===== end =====")) {
             let trimmed = line.trim();
