@@ -81,7 +81,8 @@ pub struct Measurement {
     pub watch_ms: f64,
     /// M / watch time.
     pub events_per_s: f64,
-    /// The process's lifetime peak RSS (getrusage), KiB; includes the in-process server.
+    /// Peak RSS of this run (VmHWM, reset at the run's start; getrusage's lifetime peak where
+    /// the reset is refused), KiB. Includes the in-process server and its `Value` objects.
     pub max_rss_kb: u64,
     /// Heap bytes the client holds after sync (allocator delta over the sync) / N.
     pub cache_bytes_per_object: f64,
@@ -89,6 +90,8 @@ pub struct Measurement {
     pub json_bytes_per_object: f64,
     /// Peak RSS during the forced relist, KiB; includes the in-process server.
     pub relist_peak_rss_kb: u64,
+    /// relist_peak_rss_kb minus the RSS just before the relist, KiB: the client's part.
+    pub relist_rss_growth_kb: u64,
     /// Plain `serde_json` decode of the same list pages, ms.
     pub floor_list_ms: f64,
     /// Plain `serde_json` decode of the same watch frames, ms.
@@ -161,6 +164,7 @@ impl Measurement {
             watch_ratio,
             pipeline,
             drop_managed_fields,
+            relist_rss_growth_kb,
             decoded_bytes_per_object,
             cache_to_json_ratio,
             client_cache_heap_kb,
@@ -214,6 +218,8 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     };
 
     // 1. Load.
+    rss::trim_heap();
+    let run_peak_reset = rss::reset_peak_rss();
     let server_before = alloc::current(Domain::Server);
     let mut server = alloc::with_domain(Domain::Server, || load(&server_runtime, options))?;
     measurement.server_heap_kb = kib(alloc::current(Domain::Server) - server_before);
@@ -332,7 +338,9 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     rss::trim_heap();
     let steady = alloc::current(Domain::Client);
     alloc::reset_peak(Domain::Client);
+    let peak_before_relist = rss::peak_rss_kb();
     rss::reset_peak_rss();
+    let rss_before_relist = rss::current_rss_kb();
     // The server lists in key order and the queue pops in list order, so the relist is
     // applied once the greatest key holds a new object.
     let last_key = pipeline.indexer.list_keys().into_iter().max();
@@ -367,6 +375,9 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     drop(last_before);
     measurement.relist_ms = ms(started.elapsed());
     measurement.relist_peak_rss_kb = rss::peak_rss_kb();
+    measurement.relist_rss_growth_kb = measurement
+        .relist_peak_rss_kb
+        .saturating_sub(rss_before_relist);
     let relist_peak = alloc::peak(Domain::Client) - baseline;
     measurement.relist_peak_client_heap_kb = kib(relist_peak);
     measurement.relist_peak_ratio = relist_peak as f64 / (steady - baseline).max(1) as f64;
@@ -380,7 +391,11 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     });
     client_runtime.shutdown_timeout(Duration::from_secs(5));
     server_runtime.shutdown_timeout(Duration::from_secs(5));
-    measurement.max_rss_kb = rss::rusage_max_rss_kb();
+    measurement.max_rss_kb = if run_peak_reset {
+        peak_before_relist.max(measurement.relist_peak_rss_kb)
+    } else {
+        rss::rusage_max_rss_kb()
+    };
     Ok(measurement)
 }
 
