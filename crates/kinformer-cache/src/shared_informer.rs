@@ -290,6 +290,11 @@ impl<K: Object> SharedIndexInformer<K> {
         &self.shared.resource
     }
 
+    /// The resync period handlers get from [`Self::add_event_handler`].
+    pub fn default_resync(&self) -> Option<Duration> {
+        self.shared.default_resync
+    }
+
     /// Registers a handler with the informer's default resync period.
     pub fn add_event_handler(
         &self,

@@ -529,3 +529,55 @@ async fn the_dynamic_factory_caches_objects_with_their_types() {
     factory.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metadata_factory_caches_only_type_and_metadata() {
+    let server = server().await;
+    let factory = kinformer_informers::MetadataSharedInformerFactory::new(
+        DynamicClient::new(client(&server)),
+        FactoryOptions::default().namespace("default"),
+    );
+    let pods = ApiResource::of::<Pod>();
+    let informer = factory.for_resource(&pods).unwrap();
+    let cancel = CancellationToken::new();
+    factory.start(&cancel);
+    let synced = factory
+        .wait_for_cache_sync(Some(Duration::from_secs(10)))
+        .await;
+    assert!(synced.values().all(Result::is_ok), "{synced:?}");
+    let lister = factory.lister(&pods).unwrap();
+    let busy_box = lister.namespace("default").get("busy-box-1").unwrap();
+    assert_eq!(busy_box.types.api_version, "v1");
+    assert_eq!(busy_box.types.kind, "Pod");
+    assert_eq!(busy_box.metadata.labels.get("app"), Some("busy-box"));
+    assert_eq!(lister.list(&Selector::everything()).len(), 2);
+
+    server.handle().create(pod("default", "late", "x")).unwrap();
+    assert!(eventually(|| informer.indexer().len() == 3).await);
+    assert!(factory.remove(&pods.gvr()).await);
+    assert_eq!(informer.indexer().len(), 0);
+    factory.shutdown().await;
+    server.shutdown().await;
+}
+
+#[test]
+fn per_resource_resync_overrides_the_default() {
+    let client = Client::try_from(Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
+    let factory = SharedInformerFactory::with_options(
+        Clientset::new(client),
+        FactoryOptions::default()
+            .default_resync(Some(Duration::from_secs(600)))
+            .custom_resync(gvr("pods"), Duration::from_secs(30)),
+    );
+    let pods = factory.core_v1().pods().informer().unwrap();
+    let config_maps = factory.core_v1().config_maps().informer().unwrap();
+    assert_eq!(pods.default_resync(), Some(Duration::from_secs(30)));
+    assert_eq!(config_maps.default_resync(), Some(Duration::from_secs(600)));
+    // One informer per resource: asking again gives the same cache.
+    let again = factory
+        .for_resource(&gvr("pods"))
+        .unwrap()
+        .informer::<Pod>()
+        .unwrap();
+    assert!(Arc::ptr_eq(pods.indexer(), again.indexer()));
+}
