@@ -358,6 +358,14 @@ impl<K: Send + Sync + 'static> SharedProcessor<K> {
 
     /// Waits until every listener has room in its buffer.
     pub(crate) async fn wait_for_space(&self) {
+        // The common case, every buffer below capacity, costs no allocation.
+        let full = self
+            .lock()
+            .iter()
+            .any(|l| !l.is_stopped() && l.pending() >= l.capacity);
+        if !full {
+            return;
+        }
         for listener in self.snapshot() {
             listener.wait_for_space().await;
         }
@@ -431,4 +439,88 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::ResourceEventHandlerFuncs;
+    use crate::testing::pod;
+    use kinformer_meta::PartialObjectMetadata;
+
+    type Pod = PartialObjectMetadata;
+
+    fn listener(id: u64, resync: Option<Duration>) -> Arc<Listener<Pod>> {
+        Arc::new(Listener::new(
+            id,
+            Arc::new(ResourceEventHandlerFuncs::<Pod>::default()),
+            2,
+            resync,
+        ))
+    }
+
+    fn update() -> Notification<Pod> {
+        Notification::Update {
+            old: pod("ns", "a", "1", &[]),
+            new: pod("ns", "a", "1", &[]),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sync_updates_reach_only_listeners_due_and_relist_no_ops_only_resyncing_ones() {
+        let quiet = listener(1, None);
+        let hourly = listener(2, Some(Duration::from_secs(3600)));
+        let fast = listener(3, Some(Duration::from_secs(10)));
+        let all = [quiet.clone(), hourly.clone(), fast.clone()];
+
+        tokio::time::advance(Duration::from_secs(11)).await;
+        let now = Instant::now();
+        assert!(!quiet.check_resync(now));
+        assert!(!hourly.check_resync(now));
+        assert!(fast.check_resync(now));
+        distribute(&all, update(), Audience::Syncing);
+        assert_eq!(
+            [quiet.pending(), hourly.pending(), fast.pending()],
+            [0, 0, 1]
+        );
+        distribute(&all, update(), Audience::Resyncing);
+        assert_eq!(
+            [quiet.pending(), hourly.pending(), fast.pending()],
+            [0, 1, 2]
+        );
+        distribute(&all, update(), Audience::All);
+        assert_eq!(
+            [quiet.pending(), hourly.pending(), fast.pending()],
+            [1, 2, 3]
+        );
+        // Not due again until another period has passed.
+        assert!(!fast.check_resync(Instant::now()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopped_listener_drops_its_buffer_and_refuses_more() {
+        let listener = listener(1, None);
+        listener.push(Notification::Add {
+            object: pod("ns", "a", "1", &[]),
+            is_in_initial_list: true,
+        });
+        assert!(!listener.initial_adds_handled());
+        listener.stop();
+        listener.push(update());
+        assert_eq!(listener.pending(), 0);
+        assert!(listener.initial_adds_handled());
+        // A full buffer of a stopped listener never holds the processing loop back.
+        listener.wait_for_space().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn removing_a_listener_stops_it_and_reports_whether_it_was_there() {
+        let processor = SharedProcessor::<Pod>::default();
+        let first = listener(processor.next_id(), None);
+        processor.lock().push(first.clone());
+        assert!(processor.remove(first.id));
+        assert!(first.is_stopped());
+        assert!(!processor.remove(first.id));
+        assert!(processor.snapshot().is_empty());
+    }
 }
