@@ -150,6 +150,12 @@ impl<K: Object> Indexer<K> {
         self.add_indexers(Indexers::from([(name.into(), func)]))
     }
 
+    /// Removes the object under `key` (how a tombstone without an object is applied); returns
+    /// it when it was present.
+    pub fn delete_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.store.delete(key)
+    }
+
     /// The underlying thread-safe store, for key-based access.
     pub fn thread_safe_store(&self) -> &ThreadSafeStore<K> {
         &self.store
