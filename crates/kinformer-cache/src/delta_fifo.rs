@@ -356,7 +356,7 @@ impl<K: Object> DeltaFifo<K> {
         let key = self.key_of(&object)?;
         let object = self.transformed(&key, object)?;
         let mut stripe = self.lock_stripe(&key);
-        self.populated.store(true, Ordering::SeqCst);
+        self.mark_populated();
         if !stripe.items.contains_key(&key) {
             let known = self
                 .known_objects
@@ -563,11 +563,18 @@ impl<K: Object> DeltaFifo<K> {
         let key = self.key_of(&object)?;
         let object = self.transformed(&key, object)?;
         let mut stripe = self.lock_stripe(&key);
-        self.populated.store(true, Ordering::SeqCst);
+        self.mark_populated();
         let queued = self.queue_locked(&mut stripe, key, kind, DeltaObject::Object(object));
         drop(stripe);
         self.wake(queued);
         Ok(())
+    }
+
+    /// Sets `populated`, reading first so producers do not keep writing one shared cache line.
+    fn mark_populated(&self) {
+        if !self.populated.load(Ordering::SeqCst) {
+            self.populated.store(true, Ordering::SeqCst);
+        }
     }
 
     fn transformed(&self, key: &str, object: Arc<K>) -> Result<Arc<K>> {
