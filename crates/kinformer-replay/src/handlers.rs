@@ -67,7 +67,14 @@ fn object_response(
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let table = table::build(ctx, info, [&object].into_iter(), rv.to_string(), None, None);
+        let table = table::build(
+            ctx.table_include(),
+            info,
+            [&object].into_iter(),
+            rv.to_string(),
+            None,
+            None,
+        );
         return response::json(code, &table, ctx.pretty);
     }
     response::json(code, &*object, ctx.pretty)

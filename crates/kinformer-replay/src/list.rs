@@ -229,7 +229,7 @@ pub(crate) async fn serve(
     };
     if ctx.wants_table() {
         let table = table::build(
-            ctx,
+            ctx.table_include(),
             info,
             items.into_iter(),
             rv.to_string(),

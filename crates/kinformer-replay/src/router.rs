@@ -40,6 +40,13 @@ impl Ctx {
             .is_some_and(|first| first.contains("as=Table"))
     }
 
+    /// The `includeObject` parameter of a Table request.
+    pub fn table_include(&self) -> &str {
+        self.query
+            .get("includeObject")
+            .map_or("Metadata", String::as_str)
+    }
+
     /// The field manager: `?fieldManager=`, else the User-Agent's program name.
     pub fn manager(&self) -> String {
         if let Some(manager) = self.query.get("fieldManager").filter(|m| !m.is_empty()) {

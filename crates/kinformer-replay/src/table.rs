@@ -7,7 +7,6 @@ use kinformer_meta::Time;
 use serde_json::{json, Value};
 
 use crate::registry::ResourceInfo;
-use crate::router::Ctx;
 
 fn age(created: Option<&str>) -> String {
     let Some(created) = created.and_then(|c| Time::parse(c).ok()) else {
@@ -58,9 +57,10 @@ fn column(name: &str, kind: &str, format: &str, description: &str) -> Value {
     json!({"name": name, "type": kind, "format": format, "description": description, "priority": 0})
 }
 
-/// A Table of `objects`, with list metadata.
+/// A Table of `objects`, with list metadata; `include` is the `includeObject` parameter
+/// (`None`, `Object`, or the default `Metadata`).
 pub(crate) fn build<'a>(
-    ctx: &Ctx,
+    include: &str,
     info: &ResourceInfo,
     objects: impl Iterator<Item = &'a Arc<Value>>,
     resource_version: String,
@@ -88,11 +88,6 @@ pub(crate) fn build<'a>(
             column("Created At", "date", "", "CreationTimestamp is a timestamp representing the server time when this object was created."),
         ]
     };
-    let include = ctx
-        .query
-        .get("includeObject")
-        .map(String::as_str)
-        .unwrap_or("Metadata");
     let rows: Vec<Value> = objects
         .map(|object| {
             let name = object.pointer("/metadata/name").cloned().unwrap_or(json!(""));

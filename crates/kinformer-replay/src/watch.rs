@@ -24,6 +24,7 @@ use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::server::Shared;
 use crate::store::{Event, EventType};
+use crate::table;
 
 type Chunk = Result<Frame<Bytes>, std::io::Error>;
 
@@ -105,9 +106,27 @@ struct Sink {
     close_after_events: Option<usize>,
     close_after_bytes: Option<usize>,
     gone_after_events: Option<usize>,
+    /// `includeObject` when the client asked for Table frames.
+    table: Option<String>,
 }
 
 impl Sink {
+    /// An event's object as the client asked for it: the object, or a one-row Table.
+    fn render(&self, info: &ResourceInfo, object: &Arc<Value>) -> Value {
+        let object = versioned(info, object);
+        match &self.table {
+            Some(include) => {
+                let rv = object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                table::build(include, info, [&object].into_iter(), rv, None, None)
+            }
+            None => (*object).clone(),
+        }
+    }
+
     async fn cut(&self) -> Stop {
         let _ = self
             .tx
@@ -168,7 +187,16 @@ pub(crate) fn serve(
         Err(status) => return ctx.status(&status),
     };
     let (tx, rx) = mpsc::channel::<Chunk>(64);
-    tokio::spawn(run(ctx.shared.clone(), info, filter, params, faults, tx));
+    let table = ctx.wants_table().then(|| ctx.table_include().to_string());
+    tokio::spawn(run(
+        ctx.shared.clone(),
+        info,
+        filter,
+        params,
+        faults,
+        tx,
+        table,
+    ));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         let chunk = rx.recv().await?;
         if chunk.is_err() {
@@ -190,6 +218,7 @@ async fn run(
     params: ListParams,
     faults: Vec<Fault>,
     tx: mpsc::Sender<Chunk>,
+    table: Option<String>,
 ) {
     let mut sink = Sink {
         tx,
@@ -198,6 +227,7 @@ async fn run(
         close_after_events: None,
         close_after_bytes: None,
         gone_after_events: None,
+        table,
     };
     let mut drop_end_bookmark = false;
     for fault in &faults {
@@ -283,7 +313,7 @@ async fn stream(
         return Err(Stop);
     }
     for object in &initial {
-        sink.send(encode_frame("ADDED", &versioned(info, object)), last_rv)
+        sink.send(encode_frame("ADDED", &sink.render(info, object)), last_rv)
             .await?;
     }
     let end_bookmark = initial_mode && params.allow_watch_bookmarks && !drop_end_bookmark;
@@ -320,7 +350,7 @@ async fn stream(
         for event in &events {
             if let Some((event_type, object)) = event_frame(event, filter) {
                 sink.send(
-                    encode_frame(event_type, &versioned(info, &object)),
+                    encode_frame(event_type, &sink.render(info, &object)),
                     event.resource_version,
                 )
                 .await?;

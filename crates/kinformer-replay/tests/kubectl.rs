@@ -421,3 +421,58 @@ async fn kubectl_speaks_https_with_the_generated_ca_and_token() {
         denied.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_watch_prints_table_rows_as_they_happen() {
+    use tokio::io::AsyncBufReadExt;
+    let server = server().await;
+    let kubectl = Kubectl::new(&server);
+    let mut child = kubectl
+        .command(&["get", "pods", "--watch", "--output-watch-events"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let header = next_line(&mut lines).await;
+    assert!(
+        header.starts_with("EVENT") && header.contains("NAME") && header.contains("STATUS"),
+        "{header}"
+    );
+    for name in ["web-1", "web-2"] {
+        let line = next_line(&mut lines).await;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[..2], ["ADDED", name], "{line}");
+        assert!(
+            words.contains(&"Running") && words.contains(&"0/1"),
+            "{line}"
+        );
+    }
+    server
+        .create(pod("default", "web-3", json!({"app": "x"})))
+        .unwrap();
+    let added = next_line(&mut lines).await;
+    assert!(
+        added.starts_with("ADDED") && added.contains("web-3") && added.contains("Running"),
+        "{added}"
+    );
+    server
+        .delete("v1", "Pod", Some("default"), "web-3")
+        .unwrap();
+    let deleted = next_line(&mut lines).await;
+    assert!(
+        deleted.starts_with("DELETED") && deleted.contains("web-3"),
+        "{deleted}"
+    );
+    child.kill().await.unwrap();
+}
+
+async fn next_line(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) -> String {
+    tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("kubectl printed nothing for 30 s")
+        .unwrap()
+        .expect("kubectl stopped")
+}
