@@ -245,6 +245,7 @@ impl Error {
     pub fn status(&self) -> Option<&Status> {
         match self {
             Error::Api(status) => Some(status),
+            Error::DiscoveryFailed { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -254,6 +255,7 @@ impl Error {
         match self {
             Error::Api(status) => Some(status.code),
             Error::Http { code, .. } => Some(*code),
+            Error::DiscoveryFailed { source, .. } => source.code(),
             _ => None,
         }
     }
