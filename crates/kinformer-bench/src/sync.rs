@@ -138,6 +138,10 @@ pub struct Measurement {
     pub server_list_mb_per_s: f64,
     /// Watch bytes per second the server delivered to a client that only reads them, MB/s.
     pub server_watch_mb_per_s: f64,
+    /// List bytes per second the pipeline consumed during the sync, MB/s.
+    pub pipeline_list_mb_per_s: f64,
+    /// Watch bytes per second the pipeline consumed following the backlog, MB/s.
+    pub pipeline_watch_mb_per_s: f64,
 }
 
 impl Measurement {
@@ -181,6 +185,8 @@ impl Measurement {
             live_producer_ms,
             server_list_mb_per_s,
             server_watch_mb_per_s,
+            pipeline_list_mb_per_s,
+            pipeline_watch_mb_per_s,
         )
     }
 }
@@ -245,6 +251,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     measurement.json_bytes_per_object = pages.bytes as f64 / items;
     measurement.decoded_bytes_per_object = list_floor.decoded_bytes as f64 / items;
     measurement.server_list_mb_per_s = pages.bytes_per_second() / 1e6;
+    let list_bytes = pages.bytes;
     drop(pages);
 
     // 3. Sync.
@@ -330,6 +337,9 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     ))?;
     measurement.floor_watch_ms = ms(floor::decode_watch_frames(&frames.chunks)?);
     measurement.server_watch_mb_per_s = frames.bytes_per_second() / 1e6;
+    measurement.pipeline_list_mb_per_s = list_bytes as f64 / 1e3 / measurement.list_ms.max(1e-6);
+    measurement.pipeline_watch_mb_per_s =
+        frames.bytes as f64 / 1e3 / measurement.watch_ms.max(1e-6);
     drop(frames);
     measurement.list_ratio = measurement.list_ms / measurement.floor_list_ms.max(1e-6);
     measurement.watch_ratio = measurement.watch_ms / measurement.floor_watch_ms.max(1e-6);
