@@ -386,8 +386,9 @@ impl RawApi {
     }
 }
 
-/// Decodes a response body straight from its bytes.
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+/// Decodes a response body straight from its bytes into `T` (what every verb of [`Api`] does
+/// with the collected body); a failure names the type and quotes the body's start.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|source| Error::ResponseDecodeFailed {
         type_name: std::any::type_name::<T>(),
         excerpt: crate::watch::decoder::excerpt(bytes),
