@@ -371,3 +371,31 @@ fn body_is_a_send_unpin_static_http_body_of_bytes_and_client_errors() {
     assert_body::<kinformer_client::Body>();
     assert_send_sync::<Client>();
 }
+
+#[tokio::test]
+async fn a_proxy_that_never_answers_connect_hits_the_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts and holds every connection without a word.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let mut config = Config::new("https://kube.invalid:6443".parse().unwrap());
+    config.proxy_url = Some(proxy.parse().unwrap());
+    config.connect_timeout = Some(Duration::from_millis(200));
+    let err = Client::try_from(config)
+        .unwrap()
+        .send(get("/"))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Connect { server, reason, .. } => {
+            assert_eq!(server, "kube.invalid:6443");
+            assert!(reason.contains("timed out"), "{err}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+}
