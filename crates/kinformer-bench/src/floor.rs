@@ -212,6 +212,7 @@ mod tests {
 
     #[test]
     fn floor_decodes_generated_pages_and_frames() {
+        let _guard = crate::alloc::counter_test_guard();
         let pods: Vec<serde_json::Value> = (0..3).map(|i| crate::generator::pod(i, 0)).collect();
         let page = serde_json::to_vec(&serde_json::json!({
             "kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": pods
