@@ -32,7 +32,17 @@ pub struct ThreadSafeStore<K> {
 }
 
 /// One index: index value -> the keys of the objects that have it.
-type Index = HashMap<Arc<str>, HashSet<Arc<str>>>;
+type Index = HashMap<Arc<str>, KeySet>;
+
+/// The keys under one index value. Many values (an owner's UID, a unique label) hold a single
+/// key, so that case is kept inline instead of in a hash set of its own; a set always holds at
+/// least two keys, so equal contents have equal shapes.
+#[derive(Debug, PartialEq, Eq)]
+enum KeySet {
+    One(Arc<str>),
+    /// Boxed, so an index entry costs a pointer pair rather than a whole hash set inline.
+    Many(Box<HashSet<Arc<str>>>),
+}
 
 struct Inner<K> {
     shards: Box<[RwLock<Shard<K>>]>,
@@ -449,31 +459,63 @@ fn same_indexers<K>(a: &[(Arc<str>, IndexFunc<K>)], b: &[(Arc<str>, IndexFunc<K>
             .all(|(x, y)| x.0 == y.0 && Arc::ptr_eq(&x.1, &y.1))
 }
 
+impl KeySet {
+    fn insert(&mut self, key: &Arc<str>) {
+        match self {
+            KeySet::One(existing) if existing == key => {}
+            KeySet::One(existing) => {
+                let first = existing.clone();
+                *self = KeySet::Many(Box::new(HashSet::from([first, key.clone()])));
+            }
+            KeySet::Many(keys) => {
+                keys.insert(key.clone());
+            }
+        }
+    }
+
+    /// Removes `key`; returns true when no key is left.
+    fn remove(&mut self, key: &str) -> bool {
+        match self {
+            KeySet::One(existing) => **existing == *key,
+            KeySet::Many(keys) => {
+                keys.remove(key);
+                if keys.len() == 1 {
+                    if let Some(last) = keys.iter().next().cloned() {
+                        *self = KeySet::One(last);
+                    }
+                    return false;
+                }
+                keys.is_empty()
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<str>> {
+        let (one, many) = match self {
+            KeySet::One(key) => (Some(key), None),
+            KeySet::Many(keys) => (None, Some(keys.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
 fn add_to_index(index: &mut Index, value: &str, key: &Arc<str>) {
     match index.get_mut(value) {
-        Some(keys) => {
-            keys.insert(key.clone());
-        }
+        Some(keys) => keys.insert(key),
         None => {
-            index.insert(Arc::from(value), HashSet::from([key.clone()]));
+            index.insert(Arc::from(value), KeySet::One(key.clone()));
         }
     }
 }
 
 fn remove_from_index(index: &mut Index, value: &str, key: &str) {
-    if let Some(keys) = index.get_mut(value) {
-        keys.remove(key);
-        if keys.is_empty() {
-            index.remove(value);
-        }
+    if index.get_mut(value).is_some_and(|keys| keys.remove(key)) {
+        index.remove(value);
     }
 }
 
 fn remove_everywhere(index: &mut Index, key: &str) {
-    index.retain(|_, keys| {
-        keys.remove(key);
-        !keys.is_empty()
-    });
+    index.retain(|_, keys| !keys.remove(key));
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {

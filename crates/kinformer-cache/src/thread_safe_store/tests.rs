@@ -412,3 +412,27 @@ fn readers_see_a_replace_whole_or_not_at_all() {
     reader.join().unwrap();
     store.check_indices().unwrap();
 }
+
+#[test]
+fn a_value_shared_by_two_objects_keeps_the_survivor_when_one_leaves() {
+    let store = ThreadSafeStore::new(indexers());
+    store
+        .add(key("ns", "a"), pod("ns", "a", "1", &[("app", "web")]))
+        .unwrap();
+    store
+        .add(key("ns", "b"), pod("ns", "b", "1", &[("app", "web")]))
+        .unwrap();
+    store
+        .add(key("ns", "c"), pod("ns", "c", "1", &[("app", "web")]))
+        .unwrap();
+    store.delete("ns/a");
+    store
+        .update(key("ns", "b"), pod("ns", "b", "2", &[("app", "db")]))
+        .unwrap();
+    assert_eq!(names(&store.by_index("app", "web").unwrap()), ["c"]);
+    store.check_indices().unwrap();
+    store.delete("ns/c");
+    assert!(store.by_index("app", "web").unwrap().is_empty());
+    assert_eq!(sorted(store.list_index_func_values("app").unwrap()), ["db"]);
+    store.check_indices().unwrap();
+}
