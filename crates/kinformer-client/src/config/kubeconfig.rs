@@ -336,18 +336,25 @@ fn parse(text: &str, file: Option<&Path>) -> Result<Kubeconfig> {
         })
 }
 
-/// serde_yaml's message without quoted values (a token could be quoted in "invalid type").
+/// serde_yaml's message with quoted values replaced by `<value>`: a type error would
+/// otherwise quote a token or password.
 fn syntax_message(error: &serde_yaml::Error) -> String {
     let text = error.to_string();
-    let text = text.split(" at line ").next().unwrap_or(&text).to_string();
-    match text.find("invalid type: string \"") {
-        Some(start) => format!(
-            "{}invalid type: string{}",
-            &text[..start],
-            text.rfind('"').map_or("", |e| &text[e + 1..])
-        ),
-        None => text,
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    let mut out = String::with_capacity(text.len());
+    let mut in_quotes = false;
+    for c in text.chars() {
+        match (c, in_quotes) {
+            ('"', false) => {
+                in_quotes = true;
+                out.push_str("<value>");
+            }
+            ('"', true) => in_quotes = false,
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
     }
+    out
 }
 
 #[cfg(test)]
