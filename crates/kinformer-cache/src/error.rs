@@ -75,8 +75,9 @@ pub enum Error {
         /// How long the reflector waited.
         waited: Duration,
     },
-    /// The stream of a streaming list ended before its initial-events-end bookmark.
-    #[error("streaming list ended before its initial-events-end bookmark")]
+    /// The stream of a streaming list ended, or sent an ordinary bookmark, before its
+    /// initial-events-end bookmark.
+    #[error("streaming list ended or moved on before its initial-events-end bookmark")]
     InitialEventsIncomplete,
     /// Writing into the store failed.
     #[error("store update failed: {0}")]

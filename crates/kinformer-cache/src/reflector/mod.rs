@@ -20,8 +20,9 @@
 //!   the resourceVersion and nothing else; objects of the wrong kind are dropped with a log line;
 //! - streaming lists (`sendInitialEvents`) collect the initial events in a temporary map until
 //!   the initial-events-end bookmark, replace the store at its version and keep the stream. A
-//!   server that rejects the parameters, or a stream without that bookmark in bounded time,
-//!   falls back to list and watch (and streaming is not tried again by this reflector).
+//!   server that rejects the parameters, a stream that goes quiet (or sends an ordinary
+//!   bookmark, or ends) before that bookmark, falls back to list and watch, and streaming is not
+//!   tried again by this reflector.
 
 mod backoff;
 mod metrics;
@@ -135,8 +136,9 @@ impl<K> ReflectorConfig<K> {
         self
     }
 
-    /// How long a streaming list may take to reach its initial-events-end bookmark before the
-    /// reflector falls back to list and watch (default 60 s).
+    /// How long a streaming list may go without an event before its initial-events-end
+    /// bookmark; then the reflector falls back to list and watch (default 60 s). However busy
+    /// the stream, the wait is capped at ten times this.
     pub fn initial_events_timeout(mut self, timeout: Duration) -> Self {
         self.initial_events_timeout = timeout;
         self
@@ -400,17 +402,22 @@ impl<K: Object> Reflector<K> {
             .watch(options)
             .await
             .map_err(Error::WatchStartFailed)?;
-        let deadline = Instant::now() + self.config.initial_events_timeout;
+        let started = Instant::now();
+        let idle = self.config.initial_events_timeout;
+        let cap = started + idle * 10;
+        let mut last_event = started;
         let mut initial: HashMap<Arc<str>, Arc<K>> = HashMap::new();
         loop {
+            let deadline = (last_event + idle).min(cap);
             let item = tokio::select! {
                 item = stream.next() => item,
                 _ = sleep_until(deadline) => {
                     return Err(Error::InitialEventsTimeout {
-                        waited: self.config.initial_events_timeout,
+                        waited: deadline.duration_since(started),
                     })
                 }
             };
+            last_event = Instant::now();
             let event = match item {
                 None => return Err(Error::InitialEventsIncomplete),
                 Some(Err(error)) => return Err(Error::WatchFailed(error)),
@@ -422,7 +429,9 @@ impl<K: Object> Reflector<K> {
                 }
                 WatchEvent::Bookmark(bookmark) => {
                     if !bookmark.is_initial_events_end() {
-                        continue;
+                        // A server sends ordinary bookmarks only after the initial events, so
+                        // their end marker was lost on the way (a proxy dropped it).
+                        return Err(Error::InitialEventsIncomplete);
                     }
                     let objects = initial.into_values().collect();
                     self.store
@@ -674,7 +683,7 @@ fn disables_watch_list(error: &Error) -> bool {
         Error::WatchStartFailed(error) => error
             .status()
             .is_some_and(|status| matches!(status.code, 400 | 405 | 415 | 422)),
-        Error::InitialEventsTimeout { .. } => true,
+        Error::InitialEventsTimeout { .. } | Error::InitialEventsIncomplete => true,
         _ => false,
     }
 }

@@ -584,6 +584,46 @@ async fn a_streaming_list_without_its_end_bookmark_falls_back_after_a_bounded_wa
     h.stop().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_ordinary_bookmark_before_the_end_bookmark_falls_back_at_once() {
+    let fake = fake_with(&["a"]);
+    fake.drop_initial_events_end(true);
+    let h = start(
+        &fake,
+        ReflectorConfig::default()
+            .use_watch_list(true)
+            .initial_events_timeout(Duration::from_secs(60)),
+    );
+    settle().await;
+    fake.bookmark();
+    // The fallback list waits only for the backoff, not for the 60 s timeout.
+    sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.lists().len(), 1);
+    assert_eq!(h.store.content(), h.server_content());
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_busy_stream_without_the_end_bookmark_is_still_cut_off() {
+    let fake = fake_with(&["a"]);
+    fake.drop_initial_events_end(true);
+    let h = start(
+        &fake,
+        ReflectorConfig::default()
+            .use_watch_list(true)
+            .initial_events_timeout(Duration::from_secs(10)),
+    );
+    // Changes every 5 s keep the stream from going quiet; the cap (10 x 10 s) still applies.
+    for _ in 0..19 {
+        fake.update(object("a"));
+        sleep(Duration::from_secs(5)).await;
+    }
+    assert!(h.lists().is_empty());
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(h.lists().len(), 1);
+    h.stop().await;
+}
+
 /// Reflector -> DeltaFifo -> Indexer, with a consumer that records every delta.
 struct Pipeline {
     fake: FakeListWatch<Pod>,
