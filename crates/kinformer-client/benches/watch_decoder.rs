@@ -83,10 +83,6 @@ fn pod(i: usize) -> Value {
             "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
             "serviceAccountName": "web", "serviceAccount": "web", "nodeName": format!("node-{}", i % 40),
             "securityContext": {"runAsNonRoot": true, "fsGroup": 2000}, "schedulerName": "default-scheduler",
-            "tolerations": [
-                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
-            ],
             "priority": 0, "enableServiceLinks": true, "preemptionPolicy": "PreemptLowerPriority"
         },
         "status": {

@@ -497,6 +497,23 @@ mod tests {
     }
 
     #[test]
+    fn api_futures_and_watch_streams_can_move_to_spawned_tasks() {
+        fn assert_send<T: Send>(_: &T) {}
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Api<kinformer_typed::ConfigMap>>();
+        let client =
+            Client::try_from(crate::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
+        let api: Api<kinformer_typed::ConfigMap> = Api::namespaced(client, "ns");
+        let options = ListOptions::default();
+        assert_send(&api.list(&options));
+        assert_send(&api.list_all(&options));
+        assert_send(&api.watch(&options));
+        assert_send(&api.get("x"));
+        fn stream_is_send<T: Send>() {}
+        stream_is_send::<WatchStream<kinformer_typed::ConfigMap>>();
+    }
+
+    #[test]
     fn delete_answers_are_told_apart_by_kind() {
         let status = br#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"f5","kind":"flunders"}}"#;
         match decode_delete::<serde_json::Value>(status).unwrap() {

@@ -180,3 +180,53 @@ async fn a_custom_resource_known_only_by_group_version_resource_is_listed_with_i
     assert_eq!(list.items[0].api_version(), "wardle.example.com/v1alpha1");
     assert_eq!(list.items[0].get_str("spec.reference"), Some("f1"));
 }
+
+/// The seed article's `tpls/deployment.yaml`, created the way its Go program does:
+/// `dynamicCli.Resource(deployGVR).Namespace("default").Create(ctx, deployObj, ...)`.
+const SEED_DEPLOYMENT_YAML: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: myngx
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: myngx
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app: myngx
+    spec:
+      containers:
+        - name: myngx-container
+          image: nginx:1.18-alpine
+          imagePullPolicy: IfNotPresent
+          ports:
+            - containerPort: 80
+"#;
+
+#[tokio::test]
+async fn the_seed_articles_deployment_is_created_through_a_bare_group_version_resource() {
+    let (server, dynamic) = start(ServerConfig::default()).await;
+    let deploy_gvr = GroupVersionResource::new("apps", "v1", "deployments");
+    let deploy_object = kinformer_dynamic::from_yaml_documents(SEED_DEPLOYMENT_YAML)
+        .unwrap()
+        .remove(0);
+    let created = dynamic
+        .resource_for(&deploy_gvr, Scope::Namespaced)
+        .namespace("default")
+        .create(&deploy_object, &PostParams::default())
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.name(), "myngx");
+    assert_eq!(created.kind(), "Deployment");
+    let stored = server
+        .get("apps/v1", "Deployment", Some("default"), "myngx")
+        .unwrap();
+    assert_eq!(
+        stored["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.18-alpine"
+    );
+}

@@ -44,7 +44,7 @@ struct Scan {
     started: bool,
     /// How many bytes of `buf` have been scanned.
     position: usize,
-    /// Open braces and brackets.
+    /// Open braces.
     depth: usize,
     in_string: bool,
     escaped: bool,
@@ -264,44 +264,47 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
 
 /// Scans `bytes` from `scan.position`; returns the length of the value once its closing brace
 /// is seen. `bytes[0]` is the value's opening brace.
+///
+/// Only `{`, `}` and `"` matter outside strings (brackets nest independently of braces in any
+/// valid JSON, and an invalid value is caught when it is decoded), and only `"` and `\` inside
+/// them, so the scan jumps between those bytes with memchr instead of looking at every byte.
 fn scan_value(bytes: &[u8], scan: &mut Scan) -> Option<usize> {
     let mut i = scan.position;
     while i < bytes.len() {
-        if scan.in_string {
-            if scan.escaped {
-                scan.escaped = false;
-                i += 1;
-                continue;
-            }
-            // Jump to the next quote or backslash: string contents dominate an object's bytes.
-            match bytes[i..].iter().position(|&b| b == b'"' || b == b'\\') {
-                None => {
-                    i = bytes.len();
-                    break;
-                }
-                Some(at) => {
-                    i += at;
-                    if bytes[i] == b'\\' {
-                        scan.escaped = true;
-                    } else {
-                        scan.in_string = false;
-                    }
-                    i += 1;
-                }
-            }
+        if scan.escaped {
+            scan.escaped = false;
+            i += 1;
             continue;
         }
+        if scan.in_string {
+            let Some(at) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
+                i = bytes.len();
+                break;
+            };
+            i += at;
+            if bytes[i] == b'\\' {
+                scan.escaped = true;
+            } else {
+                scan.in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        let Some(at) = memchr::memchr3(b'"', b'{', b'}', &bytes[i..]) else {
+            i = bytes.len();
+            break;
+        };
+        i += at;
         match bytes[i] {
             b'"' => scan.in_string = true,
-            b'{' | b'[' => scan.depth += 1,
-            b'}' | b']' => {
+            b'{' => scan.depth += 1,
+            _ => {
                 scan.depth -= 1;
                 if scan.depth == 0 {
                     scan.position = i + 1;
                     return Some(i + 1);
                 }
             }
-            _ => {}
         }
         i += 1;
     }
