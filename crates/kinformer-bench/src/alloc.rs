@@ -136,17 +136,17 @@ mod tests {
 
     #[test]
     fn a_retained_allocation_shows_in_the_current_and_peak_counts() {
+        // Only these tests use the server domain in the test process, and they take turns.
         let _guard = counter_test_guard();
-        // Other threads of the test process may allocate meanwhile: only a lower bound holds.
-        let before = current(Domain::Client);
-        let block: Vec<u8> = Vec::with_capacity(8 << 20);
-        let during = current(Domain::Client);
-        assert!(
-            during - before >= (8 << 20) - (1 << 20),
-            "{before} -> {during}"
-        );
-        assert!(peak(Domain::Client) >= during - (1 << 20));
-        drop(block);
+        let before = current(Domain::Server);
+        reset_peak(Domain::Server);
+        let block = with_domain(Domain::Server, || Vec::<u8>::with_capacity(8 << 20));
+        let during = current(Domain::Server);
+        assert_eq!(during - before, 8 << 20);
+        assert_eq!(peak(Domain::Server), during);
+        with_domain(Domain::Server, || drop(block));
+        assert_eq!(current(Domain::Server), before);
+        assert_eq!(peak(Domain::Server), during);
     }
 
     #[test]
@@ -155,8 +155,8 @@ mod tests {
         let before = current(Domain::Server);
         let block = with_domain(Domain::Server, || Vec::<u8>::with_capacity(4 << 20));
         assert!(current(Domain::Server) - before >= 4 << 20);
-        // Freed in the same domain: the charge goes away again.
-        with_domain(Domain::Server, || drop(block));
-        assert!(current(Domain::Server) - before < 1 << 20);
+        // Freed by a client thread: the server keeps the charge (the documented drift).
+        drop(block);
+        assert!(current(Domain::Server) - before >= 4 << 20);
     }
 }
