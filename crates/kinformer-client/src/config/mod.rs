@@ -4,6 +4,24 @@
 //!
 //! Reading order: `kubeconfig` (file format, loading, merging), `resolve` (kubeconfig to
 //! `Config`, with validation), `incluster`.
+//!
+//! ```no_run
+//! # async fn example() -> kinformer_client::Result<()> {
+//! use kinformer_client::{Client, Config, Kubeconfig, KubeconfigOptions};
+//!
+//! // Like `kubectl --kubeconfig admin.conf --context prod -n kube-system`.
+//! let kubeconfig = Kubeconfig::read_from("/etc/kubernetes/admin.conf")?;
+//! let options = KubeconfigOptions {
+//!     context: Some("prod".into()),
+//!     namespace: Some("kube-system".into()),
+//!     ..Default::default()
+//! };
+//! let client = Client::try_from(Config::from_kubeconfig(&kubeconfig, &options)?)?;
+//!
+//! // Or the default loader: $KUBECONFIG / ~/.kube/config, else the in-cluster account.
+//! let client = Client::try_from(Config::infer().await?)?;
+//! # let _ = client; Ok(()) }
+//! ```
 
 pub mod incluster;
 pub mod kubeconfig;
