@@ -188,6 +188,12 @@ fn watch(c: &mut Criterion) {
     bytes.bench_function("serde_json_from_slice_per_line", |b| {
         b.iter(|| decode_lines(black_box(&lines)))
     });
+    // The same events with no newline between them: every frame is found by the brace scan.
+    let glued: Vec<u8> = lines.concat();
+    assert_eq!(decode_watch_body(&glued), EVENTS);
+    bytes.bench_function("kinformer_watch_decoder_no_newlines", |b| {
+        b.iter(|| decode_watch_body(black_box(&glued)))
+    });
     bytes.finish();
 }
 

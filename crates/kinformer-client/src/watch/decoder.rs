@@ -33,6 +33,8 @@ pub struct FrameDecoder {
     offset: u64,
     /// State of the scan of the value at the front of `buf`.
     scan: Scan,
+    /// State of the newline fast path for the value at the front of `buf`.
+    line: LineSearch,
     /// Set after a framing error: the stream cannot be resynchronised, so nothing follows.
     failed: bool,
 }
@@ -48,6 +50,15 @@ struct Scan {
     depth: usize,
     in_string: bool,
     escaped: bool,
+}
+
+/// How far the newline fast path has looked for the value at the front of the buffer.
+#[derive(Debug, Default, Clone, Copy)]
+struct LineSearch {
+    /// Bytes of `buf` known to hold no newline.
+    searched: usize,
+    /// A line candidate for this value did not decode; only the brace scan frames it.
+    failed: bool,
 }
 
 /// One complete JSON value cut from the stream.
@@ -67,6 +78,7 @@ impl FrameDecoder {
             max_frame_bytes: max_frame_bytes.max(2),
             offset: 0,
             scan: Scan::default(),
+            line: LineSearch::default(),
             failed: false,
         }
     }
@@ -109,6 +121,7 @@ impl FrameDecoder {
                 .unwrap_or(self.buf.len());
             self.buf.advance(skip);
             self.offset += skip as u64;
+            self.line.searched = self.line.searched.saturating_sub(skip);
             match self.buf.first() {
                 None => return Ok(None),
                 Some(b'{') => {
@@ -139,6 +152,7 @@ impl FrameDecoder {
                 };
                 self.offset += end as u64;
                 self.scan = Scan::default();
+                self.line = LineSearch::default();
                 Ok(Some(frame))
             }
             None if self.buf.len() >= self.max_frame_bytes => {
@@ -151,6 +165,63 @@ impl FrameDecoder {
             }
             None => Ok(None),
         }
+    }
+
+    /// The fast path for servers that end every event with a newline: the bytes from the
+    /// start of the next value up to the first newline after it (within the bound).
+    ///
+    /// They are only a candidate: a raw newline cannot occur inside a JSON string, but it can
+    /// separate the tokens of a pretty-printed value, and one line may hold two values. The
+    /// caller decodes the candidate as one whole value (which proves it is exactly one) and
+    /// reports the outcome with [`candidate_failed`](Self::candidate_failed) or
+    /// [`consume_line`](Self::consume_line). After a failure the value is framed by the brace
+    /// scan alone. Newline searches resume where the last one stopped, so feeding a body one
+    /// byte at a time stays linear.
+    pub(crate) fn line_candidate(&mut self) -> Option<&[u8]> {
+        if self.failed || self.line.failed {
+            return None;
+        }
+        if !self.scan.started {
+            let skip = self
+                .buf
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(self.buf.len());
+            self.buf.advance(skip);
+            self.offset += skip as u64;
+            self.line.searched = self.line.searched.saturating_sub(skip);
+            if self.buf.first() != Some(&b'{') {
+                return None;
+            }
+        }
+        let limit = self.buf.len().min(self.max_frame_bytes);
+        if self.line.searched >= limit {
+            return None;
+        }
+        match memchr::memchr(b'\n', &self.buf[self.line.searched..limit]) {
+            None => {
+                self.line.searched = limit;
+                None
+            }
+            Some(at) => {
+                let end = self.line.searched + at;
+                Some(&self.buf[..end])
+            }
+        }
+    }
+
+    /// The line candidate did not decode: frame this value by the brace scan.
+    pub(crate) fn candidate_failed(&mut self) {
+        self.line.failed = true;
+    }
+
+    /// Drops a line candidate that decoded, with its newline, and any scan under way.
+    pub(crate) fn consume_line(&mut self, length: usize) {
+        let consumed = (length + 1).min(self.buf.len());
+        self.buf.advance(consumed);
+        self.offset += consumed as u64;
+        self.scan = Scan::default();
+        self.line = LineSearch::default();
     }
 
     /// Checks the end of the body: anything but whitespace left over is a truncated event.
@@ -172,6 +243,7 @@ impl FrameDecoder {
         self.failed = true;
         self.buf = BytesMut::new();
         self.scan = Scan::default();
+        self.line = LineSearch::default();
         error
     }
 }
@@ -226,6 +298,16 @@ impl<K: DeserializeOwned> WatchDecoder<K> {
     /// [`Error::WatchEventDecodeFailed`] and decoding continues with the next frame; a framing
     /// error ([`Error::WatchFrameMalformed`], [`Error::WatchFrameTooLarge`]) is final.
     pub fn next_event(&mut self) -> Option<Result<WatchEvent<K>>> {
+        if let Some(line) = self.frames.line_candidate() {
+            match serde_json::from_slice::<WatchEvent<K>>(line) {
+                Ok(event) => {
+                    let length = line.len();
+                    self.frames.consume_line(length);
+                    return Some(Ok(event));
+                }
+                Err(_) => self.frames.candidate_failed(),
+            }
+        }
         match self.frames.next_frame() {
             Ok(None) => None,
             Err(error) => Some(Err(error)),
@@ -430,6 +512,36 @@ mod tests {
         let second = decoder.next_event().unwrap().unwrap();
         assert!(matches!(second, WatchEvent::Added(v) if v["a"] == 1));
         assert!(decoder.next_event().is_none());
+    }
+
+    #[test]
+    fn pretty_printed_events_and_two_events_on_one_line_still_decode() {
+        let body = concat!(
+            "{\n  \"type\": \"ADDED\",\n  \"object\": {\"a\": 1}\n}\n",
+            "{\"type\":\"MODIFIED\",\"object\":{\"a\":2}}{\"type\":\"DELETED\",\"object\":{\"a\":3}}\n",
+            "{\"type\":\"ADDED\",\"object\":{\"a\":4}}\n",
+        );
+        for size in [1, 5, body.len()] {
+            let mut decoder = WatchDecoder::<Value>::new(1024);
+            let mut seen = Vec::new();
+            for chunk in body.as_bytes().chunks(size) {
+                decoder.push(chunk);
+                while let Some(event) = decoder.next_event() {
+                    let event = event.unwrap();
+                    seen.push(format!(
+                        "{} {}",
+                        event.type_name(),
+                        event.object().unwrap()["a"]
+                    ));
+                }
+            }
+            decoder.finish().unwrap();
+            assert_eq!(
+                seen,
+                ["ADDED 1", "MODIFIED 2", "DELETED 3", "ADDED 4"],
+                "chunk size {size}"
+            );
+        }
     }
 
     #[test]
