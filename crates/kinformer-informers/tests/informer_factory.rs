@@ -581,3 +581,215 @@ fn per_resource_resync_overrides_the_default() {
         .unwrap();
     assert!(Arc::ptr_eq(pods.indexer(), again.indexer()));
 }
+
+/// Mirrors what a handler hears into a map of key -> resourceVersion.
+fn mirror<K: Object>(
+    state: &Arc<Mutex<std::collections::BTreeMap<String, String>>>,
+) -> ResourceEventHandlerFuncs<K> {
+    let (a, u, d) = (state.clone(), state.clone(), state.clone());
+    let key = |o: &K| {
+        format!(
+            "{}/{}",
+            o.metadata().namespace().unwrap_or(""),
+            o.metadata().name()
+        )
+    };
+    let version = |o: &K| o.metadata().resource_version().unwrap_or("").to_owned();
+    ResourceEventHandlerFuncs::default()
+        .add_func(move |o: Arc<K>, _| {
+            a.lock().unwrap().insert(key(&o), version(&o));
+        })
+        .update_func(move |_: Arc<K>, new: Arc<K>| {
+            u.lock().unwrap().insert(key(&new), version(&new));
+        })
+        .delete_func(move |o: DeltaObject<K>| {
+            let gone = match &o {
+                DeltaObject::Object(object) => key(object),
+                DeltaObject::DeletedFinalStateUnknown(tombstone) => tombstone.key.to_string(),
+            };
+            d.lock().unwrap().remove(&gone);
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_timeline_leaves_caches_and_handlers_equal_to_the_server() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/demo/cluster.yaml"
+    );
+    let fixture = kinformer_replay::fixture::Fixture::load(std::path::Path::new(path)).unwrap();
+    let server = FakeApiServer::start(fixture.configure(ServerConfig::default()))
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::new(Clientset::new(client(&server)), None);
+    let pods = factory.core_v1().pods().informer().unwrap();
+    let replica_sets = factory.apps_v1().replica_sets().informer().unwrap();
+    let deployments = factory.apps_v1().deployments().informer().unwrap();
+    let heard = Arc::new(Mutex::new(std::collections::BTreeMap::new()));
+    pods.add_event_handler(mirror::<Pod>(&heard)).unwrap();
+    let cancel = CancellationToken::new();
+    factory.start(&cancel);
+    let synced = factory
+        .wait_for_cache_sync(Some(Duration::from_secs(10)))
+        .await;
+    assert!(synced.values().all(Result::is_ok), "{synced:?}");
+
+    let handle = server.handle();
+    fixture.play(&handle).await.unwrap();
+
+    let server_state = |api_version: &str, kind: &str| {
+        let mut state: Vec<(String, String)> = handle
+            .list(api_version, kind, None)
+            .iter()
+            .map(|o| {
+                let meta = &o["metadata"];
+                (
+                    format!(
+                        "{}/{}",
+                        meta["namespace"].as_str().unwrap_or(""),
+                        meta["name"].as_str().unwrap_or("")
+                    ),
+                    meta["resourceVersion"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        state.sort();
+        state
+    };
+    fn cached<K: Object>(
+        informer: &kinformer_cache::SharedIndexInformer<K>,
+    ) -> Vec<(String, String)> {
+        let mut state: Vec<(String, String)> = informer
+            .lister()
+            .list(&Selector::everything())
+            .iter()
+            .map(|o| {
+                (
+                    format!(
+                        "{}/{}",
+                        o.metadata().namespace().unwrap_or(""),
+                        o.metadata().name()
+                    ),
+                    o.metadata().resource_version().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        state.sort();
+        state
+    }
+    let expected_pods = server_state("v1", "Pod");
+    assert!(!expected_pods.is_empty());
+    assert!(
+        eventually(|| cached(&pods) == expected_pods).await,
+        "pods differ: {:?} vs {:?}",
+        cached(&pods),
+        expected_pods
+    );
+    assert!(eventually(|| cached(&replica_sets) == server_state("apps/v1", "ReplicaSet")).await);
+    assert!(eventually(|| cached(&deployments) == server_state("apps/v1", "Deployment")).await);
+    let heard_pods = |heard: &Mutex<std::collections::BTreeMap<String, String>>| {
+        heard
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        eventually(|| heard_pods(&heard) == expected_pods).await,
+        "the handler's view differs: {:?}",
+        heard_pods(&heard)
+    );
+    assert!(pods
+        .lister()
+        .list(&Selector::everything())
+        .iter()
+        .all(|p| p.api_version() == "v1" && p.kind() == "Pod"));
+    factory.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_blocked_handler_lags_alone_and_a_removed_handler_hears_nothing_more() {
+    let server = server().await;
+    let factory = SharedInformerFactory::new(Clientset::new(client(&server)), None);
+    let informer = factory.core_v1().config_maps().informer().unwrap();
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = Mutex::new(gate);
+    let blocked = informer
+        .add_event_handler(ResourceEventHandlerFuncs::<ConfigMap>::default().add_func(
+            move |_, _| {
+                let _ = gate.lock().unwrap().recv();
+            },
+        ))
+        .unwrap();
+    let (kept, removed) = (Log::default(), Log::default());
+    let kept_registration = informer
+        .add_event_handler(recorder::<ConfigMap>(&kept))
+        .unwrap();
+    let removed_registration = informer
+        .add_event_handler(recorder::<ConfigMap>(&removed))
+        .unwrap();
+    let cancel = CancellationToken::new();
+    factory.start(&cancel);
+    kept_registration
+        .wait_for_cache_sync(Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    // The blocked handler is stuck in its first initial add: not synced, the rest waits.
+    assert!(!blocked.has_synced());
+    assert!(eventually(|| blocked.stats().pending == 2).await);
+
+    assert!(informer.remove_event_handler(&removed_registration));
+    let handle = server.handle();
+    handle.create(config_map("default", "one")).unwrap();
+    handle.create(config_map("default", "two")).unwrap();
+    assert!(eventually(|| kept.lock().unwrap().len() == 5).await);
+    assert_eq!(removed.lock().unwrap().len(), 3);
+    assert!(eventually(|| blocked.stats().pending == 4).await);
+    for _ in 0..5 {
+        release.send(()).unwrap();
+    }
+    assert!(eventually(|| blocked.stats().delivered == 5).await);
+    assert!(blocked.has_synced());
+    factory.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_handler_with_a_resync_period_gets_periodic_no_op_updates() {
+    let server = server().await;
+    let factory = SharedInformerFactory::with_options(
+        Clientset::new(client(&server)),
+        FactoryOptions::default().namespace("default"),
+    );
+    let informer = factory.core_v1().config_maps().informer().unwrap();
+    let (resyncing, quiet) = (Log::default(), Log::default());
+    informer
+        .add_event_handler_with_resync(
+            recorder::<ConfigMap>(&resyncing),
+            Some(Duration::from_secs(1)),
+        )
+        .unwrap();
+    informer
+        .add_event_handler(recorder::<ConfigMap>(&quiet))
+        .unwrap();
+    let cancel = CancellationToken::new();
+    factory.start(&cancel);
+    informer
+        .wait_for_cache_sync(Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let updates = |log: &Log| {
+        lines(log)
+            .iter()
+            .filter(|l| l.starts_with("update"))
+            .count()
+    };
+    // Two objects resynced at least once each.
+    assert!(eventually(|| updates(&resyncing) >= 2).await);
+    assert_eq!(updates(&quiet), 0);
+    assert_eq!(quiet.lock().unwrap().len(), 2);
+    factory.shutdown().await;
+    server.shutdown().await;
+}
