@@ -181,6 +181,36 @@ impl<K> SharedInformerConfig<K> {
 }
 
 /// One reflector, one indexer, many handlers. Clones share the informer.
+///
+/// ```
+/// use std::sync::Arc;
+/// use kinformer_cache::{FakeListWatch, ListWatch, ResourceEventHandlerFuncs, SharedIndexInformer, SharedInformerConfig};
+/// use kinformer_meta::{labels::Selector, ObjectMeta, PartialObjectMetadata};
+/// use tokio_util::sync::CancellationToken;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let source = FakeListWatch::new();
+/// source.create(PartialObjectMetadata {
+///     metadata: ObjectMeta { name: Some("a".into()), namespace: Some("ns".into()), ..Default::default() },
+///     ..Default::default()
+/// });
+/// let list_watch: Arc<dyn ListWatch<PartialObjectMetadata>> = Arc::new(source);
+/// let informer = SharedIndexInformer::new(list_watch, SharedInformerConfig::default());
+/// let registration = informer
+///     .add_event_handler(ResourceEventHandlerFuncs::default().add_func(
+///         |object: Arc<PartialObjectMetadata>, initial| println!("Add: {} {initial}", object.metadata.name()),
+///     ))
+///     .unwrap();
+/// let cancel = CancellationToken::new();
+/// let running = informer.start(cancel.clone());
+/// registration.wait_for_cache_sync(None).await.unwrap();
+/// assert_eq!(informer.lister().namespace("ns").list(&Selector::everything()).len(), 1);
+/// cancel.cancel();
+/// running.await.unwrap();
+/// assert!(informer.indexer().is_empty()); // stopping frees the cache
+/// # }
+/// ```
 pub struct SharedIndexInformer<K> {
     shared: Arc<Shared<K>>,
 }
