@@ -103,6 +103,11 @@ impl MetadataSharedInformerFactory {
     pub async fn shutdown(&self) {
         self.inner.informers.shutdown().await
     }
+
+    /// The resources that have an informer.
+    pub fn resources(&self) -> Vec<GroupVersionResource> {
+        self.inner.informers.resources()
+    }
 }
 
 /// Lists and watches a resource and keeps only type and metadata of each object.
