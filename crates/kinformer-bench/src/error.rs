@@ -63,6 +63,20 @@ pub enum Error {
         /// Progress when it gave up.
         detail: String,
     },
+    /// Talking to the server process failed.
+    #[error("server process: {step} failed")]
+    ChildIo {
+        /// The step.
+        step: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server process answered something unexpected.
+    #[error("server process answered {reply:?}")]
+    Protocol {
+        /// The answer.
+        reply: String,
+    },
     /// The tokio runtime could not be built.
     #[error("building the {which} runtime failed")]
     Runtime {

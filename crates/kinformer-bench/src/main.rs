@@ -12,6 +12,7 @@
 //! `report` (the JSON line), `error`.
 
 mod alloc;
+mod backend;
 mod error;
 mod floor;
 mod generator;
@@ -60,6 +61,9 @@ enum Command {
         /// Items per list page.
         #[arg(long, default_value_t = 500)]
         page_size: u32,
+        /// Run the fake API server in a child process, so RSS figures are the client's alone.
+        #[arg(long)]
+        server_process: bool,
         /// The pipeline to measure.
         #[arg(long, value_enum, default_value_t = pipeline::Kind::Informer)]
         pipeline: pipeline::Kind,
@@ -69,6 +73,19 @@ enum Command {
         /// Also print each run's line on stderr.
         #[arg(long)]
         verbose: bool,
+    },
+    /// The server side of `sync --server-process` (driven over stdin/stdout).
+    #[command(hide = true)]
+    Serve {
+        /// Pods to load.
+        #[arg(long)]
+        pods: u64,
+        /// Changes of the live phase.
+        #[arg(long)]
+        live_events: u64,
+        /// Changes of the backlog.
+        #[arg(long)]
+        events: u64,
     },
 }
 
@@ -83,6 +100,7 @@ fn main() -> ExitCode {
             drop_managed_fields,
             page_size,
             pipeline,
+            server_process,
             phase_timeout,
             verbose,
         } => {
@@ -93,6 +111,7 @@ fn main() -> ExitCode {
                 drop_managed_fields,
                 page_size: page_size.max(1),
                 pipeline,
+                server_process,
                 phase_timeout: Duration::from_secs(phase_timeout),
             };
             let mut results = Vec::new();
@@ -116,6 +135,21 @@ fn main() -> ExitCode {
             println!("{}", report::median_line(&results));
             ExitCode::SUCCESS
         }
+        Command::Serve {
+            pods,
+            live_events,
+            events,
+        } => match backend::serve(backend::ServerPlan {
+            pods,
+            live_events,
+            events,
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("kinformer-bench serve: {}", error_chain(&error));
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

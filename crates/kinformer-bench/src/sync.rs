@@ -20,14 +20,12 @@ use std::time::{Duration, Instant};
 
 use kinformer_cache::Store;
 use kinformer_client::{Client, Config};
-use kinformer_replay::{FakeApiServer, Fault, FaultRule, Handle, RunningServer, ServerConfig};
 use serde::Serialize;
-use tokio::runtime::Runtime;
 
 use crate::alloc::{self, Domain};
+use crate::backend::{kib, ms, Backend, ServerPlan};
 use crate::error::{Error, Result};
 use crate::floor;
-use crate::generator::{self, Change};
 use crate::pause::Pause;
 use crate::pipeline::{Kind, Pipeline};
 use crate::rss;
@@ -50,6 +48,8 @@ pub struct SyncOptions {
     pub page_size: u32,
     /// Which pipeline runs.
     pub pipeline: Kind,
+    /// Run the server in a child process instead of this one.
+    pub server_process: bool,
     /// The longest any phase may take.
     pub phase_timeout: Duration,
 }
@@ -63,6 +63,7 @@ impl Default for SyncOptions {
             drop_managed_fields: false,
             page_size: 500,
             pipeline: Kind::Informer,
+            server_process: false,
             phase_timeout: Duration::from_secs(900),
         }
     }
@@ -81,8 +82,9 @@ pub struct Measurement {
     pub watch_ms: f64,
     /// M / watch time.
     pub events_per_s: f64,
-    /// Peak RSS of this run (VmHWM, reset at the run's start; getrusage's lifetime peak where
-    /// the reset is refused), KiB. Includes the in-process server and its `Value` objects.
+    /// Peak RSS over the sync, watch and relist phases (VmHWM, reset before the sync so the
+    /// floor's buffers are not in it; getrusage's lifetime peak where the reset is refused),
+    /// KiB. Includes the server and its `Value` objects unless it ran in a child process.
     pub max_rss_kb: u64,
     /// Heap bytes the client holds after sync (allocator delta over the sync) / N.
     pub cache_bytes_per_object: f64,
@@ -104,6 +106,8 @@ pub struct Measurement {
     pub pipeline: String,
     /// True when the queue's transform dropped managedFields.
     pub drop_managed_fields: bool,
+    /// True when the server ran in a child process (RSS figures are then the client's alone).
+    pub server_process: bool,
     /// Heap bytes per pod of the decoded `ObjectList<Pod>` pages alone (no queue, no cache):
     /// what the object representation costs, before any cache overhead.
     pub decoded_bytes_per_object: f64,
@@ -168,6 +172,7 @@ impl Measurement {
             watch_ratio,
             pipeline,
             drop_managed_fields,
+            server_process,
             relist_rss_growth_kb,
             decoded_bytes_per_object,
             cache_to_json_ratio,
@@ -194,16 +199,6 @@ impl Measurement {
 /// Runs one measurement.
 pub fn run(options: &SyncOptions) -> Result<Measurement> {
     alloc::set_thread_domain(Domain::Client);
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("bench-server")
-        .on_thread_start(|| alloc::set_thread_domain(Domain::Server))
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Runtime {
-            which: "server",
-            source,
-        })?;
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(CLIENT_WORKERS)
         .thread_name("bench-client")
@@ -220,16 +215,20 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
         live_events: options.live_events,
         pipeline: options.pipeline.name().to_owned(),
         drop_managed_fields: options.drop_managed_fields,
+        server_process: options.server_process,
         ..Measurement::default()
     };
 
     // 1. Load.
-    rss::trim_heap();
-    let run_peak_reset = rss::reset_peak_rss();
-    let server_before = alloc::current(Domain::Server);
-    let mut server = alloc::with_domain(Domain::Server, || load(&server_runtime, options))?;
-    measurement.server_heap_kb = kib(alloc::current(Domain::Server) - server_before);
-    let url = server.url();
+    let (mut server, url, server_heap_kb) = Backend::start(
+        ServerPlan {
+            pods: options.pods,
+            live_events: options.live_events,
+            events: options.events,
+        },
+        options.server_process,
+    )?;
+    measurement.server_heap_kb = server_heap_kb;
     let client = {
         let _entered = client_runtime.enter();
         let uri: http::Uri = url.parse().map_err(|_| Error::Incomplete {
@@ -258,6 +257,9 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     rss::trim_heap();
     let baseline = alloc::current(Domain::Client);
     alloc::reset_peak(Domain::Client);
+    // The floor's buffers are gone: from here the peak RSS is the pipeline's (and, in
+    // process, the server's).
+    let run_peak_reset = rss::reset_peak_rss();
     let rss_before_sync = rss::current_rss_kb();
     let started = Instant::now();
     let pipeline = {
@@ -283,16 +285,10 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
         measurement.cache_bytes_per_object / measurement.json_bytes_per_object.max(1.0);
 
     // 4a. Live: a producer writes while the pipeline follows.
-    let plan = generator::plan_events(options.pods, options.live_events + options.events, 0x5eed);
-    let (live_plan, backlog_plan) = plan.split_at(options.live_events as usize);
-    if !live_plan.is_empty() {
+    if options.live_events > 0 {
         let handled_before = handled(&pipeline);
         let start_line = Arc::new(Barrier::new(2));
-        let producer = spawn_producer(
-            server.handle(),
-            live_plan.to_vec(),
-            Some(start_line.clone()),
-        );
+        let writing = server.begin_writing(true, Some(start_line.clone()))?;
         start_line.wait();
         let started = Instant::now();
         let target = handled_before + options.live_events;
@@ -302,7 +298,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
         measurement.live_watch_ms = ms(started.elapsed());
         measurement.live_events_per_s =
             options.live_events as f64 / started.elapsed().as_secs_f64();
-        measurement.live_producer_ms = join(producer)?;
+        measurement.live_producer_ms = server.finish_writing(writing)?;
     }
 
     // 4b. Backlog: the client's runtime is held while the server takes M events, then the
@@ -315,10 +311,10 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
             detail: format!("{} of {CLIENT_WORKERS} workers held", pause.held),
         });
     }
-    let before_backlog = server.resource_version();
+    let before_backlog = server.resource_version()?;
     let handled_before = handled(&pipeline);
-    let producer = spawn_producer(server.handle(), backlog_plan.to_vec(), None);
-    measurement.producer_ms = join(producer)?;
+    let writing = server.begin_writing(false, None)?;
+    measurement.producer_ms = server.finish_writing(writing)?;
     let started = Instant::now();
     pause.release();
     let target = handled_before + options.events;
@@ -328,6 +324,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     measurement.watch_ms = ms(started.elapsed());
     measurement.events_per_s = options.events as f64 / started.elapsed().as_secs_f64();
     let sync_and_watch_peak = alloc::peak(Domain::Client);
+    let sync_and_watch_peak_rss = rss::peak_rss_kb();
 
     // 5. Floor (watch) and the server's watch throughput, on the backlog's events.
     let frames = client_runtime.block_on(floor::fetch_watch_frames(
@@ -348,7 +345,6 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     rss::trim_heap();
     let steady = alloc::current(Domain::Client);
     alloc::reset_peak(Domain::Client);
-    let peak_before_relist = rss::peak_rss_kb();
     rss::reset_peak_rss();
     let rss_before_relist = rss::current_rss_kb();
     // The server lists in key order and the queue pops in list order, so the relist is
@@ -357,22 +353,8 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     let last_before = last_key
         .as_deref()
         .and_then(|key| pipeline.indexer.get_by_key(key));
-    // The next watch is answered 410 Gone, as for a resourceVersion the server compacted away.
-    server.inject(
-        FaultRule::new(Fault::Status {
-            code: 410,
-            retry_after_seconds: None,
-        })
-        .verb("watch"),
-    );
     let started = Instant::now();
-    alloc::with_domain(Domain::Server, || {
-        server_runtime.block_on(server.restart(true))
-    })
-    .map_err(|source| Error::Server {
-        step: "restart",
-        source,
-    })?;
+    server.force_relist()?;
     wait_for("relist", options.phase_timeout, &pipeline, || {
         match (&last_key, &last_before) {
             (Some(key), Some(before)) => pipeline
@@ -396,89 +378,14 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
 
     client_runtime.block_on(pipeline.stop());
     drop(client);
-    alloc::with_domain(Domain::Server, || {
-        server_runtime.block_on(server.shutdown())
-    });
+    server.shutdown();
     client_runtime.shutdown_timeout(Duration::from_secs(5));
-    server_runtime.shutdown_timeout(Duration::from_secs(5));
     measurement.max_rss_kb = if run_peak_reset {
-        peak_before_relist.max(measurement.relist_peak_rss_kb)
+        sync_and_watch_peak_rss.max(measurement.relist_peak_rss_kb)
     } else {
         rss::rusage_max_rss_kb()
     };
     Ok(measurement)
-}
-
-fn load(runtime: &Runtime, options: &SyncOptions) -> Result<RunningServer> {
-    runtime.block_on(async {
-        // The history must hold the backlog's events so that the floor can replay them.
-        // Only the backlog's events are replayed; more history would hold gigabytes of Values.
-        let history = (options.events + 1024) as usize;
-        let server = FakeApiServer::start(ServerConfig::default().history_limit(history))
-            .await
-            .map_err(|source| Error::Server {
-                step: "start",
-                source,
-            })?;
-        for index in 0..options.pods {
-            server
-                .create(generator::pod(index, 0))
-                .map_err(|source| Error::Server {
-                    step: "load",
-                    source,
-                })?;
-        }
-        Ok(server)
-    })
-}
-
-/// Applies the plan through the handle on its own (server-domain) thread, generating each
-/// object as it goes (holding a whole plan of `serde_json::Value` pods would take gigabytes).
-/// With a start line, waits at it first. Returns the time spent.
-fn spawn_producer(
-    handle: Handle,
-    plan: Vec<Change>,
-    start_line: Option<Arc<Barrier>>,
-) -> std::thread::JoinHandle<Result<Duration>> {
-    std::thread::spawn(move || {
-        alloc::set_thread_domain(Domain::Server);
-        if let Some(start_line) = start_line {
-            start_line.wait();
-        }
-        let started = Instant::now();
-        for change in plan {
-            let outcome = match change {
-                Change::Add { index } => handle.create(generator::pod(index, 0)).map(drop),
-                Change::Modify { index, revision } => {
-                    handle.update(generator::pod(index, revision)).map(drop)
-                }
-                Change::Delete { index } => handle
-                    .delete(
-                        "v1",
-                        "Pod",
-                        Some(&generator::namespace_of(index)),
-                        &generator::name_of(index),
-                    )
-                    .map(drop),
-            };
-            outcome.map_err(|source| Error::Server {
-                step: "apply event",
-                source,
-            })?;
-        }
-        Ok(started.elapsed())
-    })
-}
-
-fn join(producer: std::thread::JoinHandle<Result<Duration>>) -> Result<f64> {
-    match producer.join() {
-        Ok(result) => Ok(ms(result?)),
-        Err(_) => Err(Error::Incomplete {
-            step: "producer thread",
-            expected: 1,
-            got: 0,
-        }),
-    }
 }
 
 fn handled(pipeline: &Pipeline) -> u64 {
@@ -519,14 +426,6 @@ fn wait_for(
         std::thread::sleep(Duration::from_micros(500));
     }
     Ok(())
-}
-
-fn ms(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1e6).round() / 1e3
-}
-
-fn kib(bytes: isize) -> u64 {
-    u64::try_from(bytes.max(0) / 1024).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -62,6 +62,39 @@ fn a_tiny_sync_prints_one_json_line_with_every_figure() {
 }
 
 #[test]
+fn the_server_can_run_in_a_child_process() {
+    let output = Command::new(env!("CARGO_BIN_EXE_kinformer-bench"))
+        .args([
+            "sync",
+            "--pods",
+            "40",
+            "--events",
+            "30",
+            "--live-events",
+            "10",
+            "--server-process",
+            "--drop-managed-fields",
+            "--phase-timeout",
+            "120",
+        ])
+        .output()
+        .expect("the bench binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the line is JSON");
+    assert_eq!(line["server_process"], true);
+    assert_eq!(line["drop_managed_fields"], true);
+    assert_eq!(line["pods"], 40);
+    // The child reports the heap its pods take.
+    assert!(line["server_heap_kb"].as_u64().unwrap() > 40 * 5);
+    assert!(line["watch_ms"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn a_bad_flag_is_a_usage_error_not_a_panic() {
     let output = Command::new(env!("CARGO_BIN_EXE_kinformer-bench"))
         .args(["sync", "--pods", "many"])
