@@ -197,3 +197,15 @@ async fn a_stalled_watch_ends_with_an_idle_timeout() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn a_rejected_watch_request_is_a_typed_error_before_any_stream() {
+    let (_server, config_maps) = start().await;
+    let options = ListOptions::default()
+        .send_initial_events(true)
+        .allow_watch_bookmarks(true);
+    let error = config_maps.watch(&options).await.unwrap_err();
+    let status = error.status().expect("the server's Status");
+    assert_eq!(status.code, 422, "{error}");
+    assert!(status.is_invalid(), "{error}");
+}
