@@ -8,6 +8,17 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use kinformer_replay::{demo, FakeApiServer, Fixture, Recording, ServerConfig, TlsMaterial};
 
+mod api_resources;
+mod apply;
+mod commands;
+mod delete;
+mod error;
+mod get;
+mod global;
+mod output;
+mod progress;
+mod watch;
+
 /// kinformer: a Kubernetes client and informer runtime, and its tools.
 #[derive(Debug, Parser)]
 #[command(name = "kinformer", version, about)]
@@ -20,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run a fake Kubernetes API server on 127.0.0.1 until SIGINT or SIGTERM.
     FakeApiserver(FakeApiserverArgs),
+    #[command(flatten)]
+    Client(commands::ClientCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +74,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
     match cli.command {
         Command::FakeApiserver(args) => runtime.block_on(fake_apiserver(args)),
+        Command::Client(command) => std::process::exit(runtime.block_on(commands::run(command))),
     }
 }
 
