@@ -280,6 +280,8 @@ impl<K> DeltaFifoConfig<K> {
 /// client-go's DeltaFIFO, lock-striped. See the module documentation.
 pub struct DeltaFifo<K> {
     stripes: Box<[Mutex<Stripe<K>>]>,
+    /// Queued keys per stripe, readable without the stripe's lock so `pop` skips empty stripes.
+    queued: Box<[QueuedCount]>,
     hasher: RandomState,
     /// The next first-enqueue sequence number.
     sequence: AtomicU64,
@@ -298,10 +300,17 @@ pub struct DeltaFifo<K> {
 }
 
 struct Stripe<K> {
+    /// This stripe's position, to find its queued-key counter.
+    index: usize,
     items: HashMap<Arc<str>, Vec<Delta<K>>>,
     /// Keys in first-enqueue order with their sequence numbers.
     queue: VecDeque<(u64, Arc<str>)>,
 }
+
+/// A counter on a cache line of its own, so producers of different stripes do not share one.
+#[repr(align(64))]
+#[derive(Default)]
+struct QueuedCount(AtomicUsize);
 
 impl<K: Object> Default for DeltaFifo<K> {
     fn default() -> Self {
@@ -314,13 +323,15 @@ impl<K: Object> DeltaFifo<K> {
     pub fn new(config: DeltaFifoConfig<K>) -> Self {
         DeltaFifo {
             stripes: (0..STRIPES)
-                .map(|_| {
+                .map(|index| {
                     Mutex::new(Stripe {
+                        index,
                         items: HashMap::new(),
                         queue: VecDeque::new(),
                     })
                 })
                 .collect(),
+            queued: (0..STRIPES).map(|_| QueuedCount::default()).collect(),
             hasher: RandomState::new(),
             sequence: AtomicU64::new(0),
             populated: AtomicBool::new(false),
@@ -601,10 +612,18 @@ impl<K: Object> DeltaFifo<K> {
             dedup_deltas(deltas);
             return false;
         }
-        let sequence = self.sequence.fetch_add(1, Ordering::SeqCst);
-        stripe.queue.push_back((sequence, key.clone()));
+        self.push_key(stripe, key.clone());
         stripe.items.insert(key, vec![delta]);
         true
+    }
+
+    /// Appends a newly queued key to its stripe's queue with the next sequence number.
+    fn push_key(&self, stripe: &mut Stripe<K>, key: Arc<str>) {
+        // The count goes up before the number is taken: a key numbered below a consumer's
+        // horizon is then always counted when the consumer looks (see `pop_now`).
+        self.queued[stripe.index].0.fetch_add(1, Ordering::SeqCst);
+        let sequence = self.sequence.fetch_add(1, Ordering::SeqCst);
+        stripe.queue.push_back((sequence, key));
     }
 
     fn wake(&self, queued: bool) {
@@ -622,6 +641,9 @@ impl<K: Object> DeltaFifo<K> {
             let horizon = self.sequence.load(Ordering::SeqCst);
             let mut oldest: Option<(u64, usize)> = None;
             for (index, stripe) in self.stripes.iter().enumerate() {
+                if self.queued[index].0.load(Ordering::SeqCst) == 0 {
+                    continue;
+                }
                 if let Some(&(sequence, _)) = lock(stripe).queue.front() {
                     if oldest.is_none_or(|(best, _)| sequence < best) {
                         oldest = Some((sequence, index));
@@ -630,14 +652,16 @@ impl<K: Object> DeltaFifo<K> {
             }
             let (sequence, index) = oldest?;
             // A key first queued after the scan began may have passed an older one in a
-            // stripe scanned earlier; every key numbered below the horizon was visible, so a
-            // head below it is the true oldest.
+            // stripe scanned earlier. Every key numbered below the horizon was visible: its
+            // producer counted it and took its number before we read the horizon, and held the
+            // stripe's lock until it was queued. So a head below the horizon is the true oldest.
             if sequence < horizon {
                 break index;
             }
         };
         let mut stripe = lock(&self.stripes[index]);
         let (_, key) = stripe.queue.pop_front()?;
+        self.queued[index].0.fetch_sub(1, Ordering::SeqCst);
         let deltas = stripe.items.remove(&key).unwrap_or_default();
         let in_initial_list = !self.has_synced();
         let _ = self.initial_population_count.fetch_update(
@@ -658,8 +682,7 @@ impl<K: Object> DeltaFifo<K> {
                 let key = deltas.key.clone();
                 // client-go's addIfNotPresent: keep newer deltas if the key was queued again.
                 if !stripe.items.contains_key(&key) {
-                    let sequence = self.sequence.fetch_add(1, Ordering::SeqCst);
-                    stripe.queue.push_back((sequence, key.clone()));
+                    self.push_key(&mut stripe, key.clone());
                     stripe.items.insert(key.clone(), deltas.deltas);
                 }
                 Err(PopError::Process {
