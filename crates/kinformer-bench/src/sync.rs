@@ -94,6 +94,8 @@ pub struct Measurement {
     pub relist_peak_rss_kb: u64,
     /// relist_peak_rss_kb minus the RSS just before the relist, KiB: the client's part.
     pub relist_rss_growth_kb: u64,
+    /// Responses the first list took (1 when the server answered resourceVersion=0 at once).
+    pub list_responses: u64,
     /// Plain `serde_json` decode of the same list pages, ms.
     pub floor_list_ms: f64,
     /// Plain `serde_json` decode of the same watch frames, ms.
@@ -173,6 +175,7 @@ impl Measurement {
             pipeline,
             drop_managed_fields,
             server_process,
+            list_responses,
             relist_rss_growth_kb,
             decoded_bytes_per_object,
             cache_to_json_ratio,
@@ -243,7 +246,18 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     };
 
     // 2. Floor (list) and the server's list throughput.
-    let pages = client_runtime.block_on(floor::fetch_list_pages(&client, options.page_size))?;
+    // The same request as the pipeline's first list: the informer's reflector asks for
+    // resourceVersion=0 (one response, like an apiserver's watch cache); the fifo loop pages.
+    let first_list_version = match options.pipeline {
+        Kind::Informer => Some("0"),
+        Kind::FifoLoop => None,
+    };
+    let pages = client_runtime.block_on(floor::fetch_list_pages(
+        &client,
+        options.page_size,
+        first_list_version,
+    ))?;
+    measurement.list_responses = pages.chunks.len() as u64;
     let list_floor = floor::decode_list_pages(&pages.chunks)?;
     let items = list_floor.items.max(1) as f64;
     measurement.floor_list_ms = ms(list_floor.elapsed);
