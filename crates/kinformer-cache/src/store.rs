@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kinformer_meta::{meta_namespace_key, Object};
+use kinformer_meta::{Object, ObjectMeta};
 
 use crate::error::{Error, Result};
 use crate::index::{namespace_indexers, IndexFunc, Indexers};
@@ -30,8 +30,25 @@ impl KeyError {
 pub type KeyFunc<K> = Arc<dyn Fn(&K) -> Result<String, KeyError> + Send + Sync>;
 
 /// client-go's `MetaNamespaceKeyFunc` as a [`KeyFunc`]: `namespace/name`, or `name`.
+///
+/// The same keys as [`kinformer_meta::meta_namespace_key`], built without the formatting
+/// machinery: every queued delta and every store write computes one.
 pub fn meta_namespace_key_func<K: Object>() -> KeyFunc<K> {
-    Arc::new(|object: &K| Ok(meta_namespace_key(object.metadata())))
+    Arc::new(|object: &K| Ok(namespace_key(object.metadata())))
+}
+
+fn namespace_key(meta: &ObjectMeta) -> String {
+    let name = meta.name();
+    match meta.namespace() {
+        Some(namespace) => {
+            let mut key = String::with_capacity(namespace.len() + 1 + name.len());
+            key.push_str(namespace);
+            key.push('/');
+            key.push_str(name);
+            key
+        }
+        None => name.to_owned(),
+    }
 }
 
 /// Applies a key function, turning its failure into the crate's error.
@@ -210,5 +227,28 @@ impl<K: Object> Store<K> for Indexer<K> {
 
     fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
         self.store.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kinformer_meta::meta_namespace_key;
+
+    #[test]
+    fn the_fast_key_function_makes_the_same_keys_as_meta() {
+        for (namespace, name) in [
+            (Some("ns1"), "pod1"),
+            (None, "node1"),
+            (Some(""), "node1"),
+            (Some("ns"), ""),
+        ] {
+            let meta = ObjectMeta {
+                name: Some(name.into()),
+                namespace: namespace.map(Into::into),
+                ..ObjectMeta::default()
+            };
+            assert_eq!(namespace_key(&meta), meta_namespace_key(&meta));
+        }
     }
 }
