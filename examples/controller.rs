@@ -99,12 +99,13 @@ async fn main() -> Result<(), BoxError> {
         .map(|worker| tokio::spawn(controller.clone().run_worker(worker)))
         .collect();
 
+    // Ok(true) when the script ran to its end, Ok(false) on Ctrl-C.
     let script_result = tokio::select! {
-        result = demo_script(&controller, server.handle()) => result,
+        result = demo_script(&controller, server.handle()) => result.map(|()| true),
         signal = tokio::signal::ctrl_c() => {
             signal?;
             controller.log("Ctrl-C: shutting down");
-            Ok(())
+            Ok(false)
         }
     };
 
@@ -119,7 +120,11 @@ async fn main() -> Result<(), BoxError> {
     server.shutdown().await;
 
     controller.print_summary();
-    script_result
+    if script_result? {
+        // CI runs the examples: a finished script must have left exactly this behind.
+        controller.check_outcome()?;
+    }
+    Ok(())
 }
 
 /// What the program does while the controller runs: the `kubectl` commands of a demo, each
@@ -347,6 +352,30 @@ impl Controller {
         tokio::time::timeout(STEP_TIMEOUT, wait)
             .await
             .map_err(|_| "timed out waiting for the controller to go idle".into())
+    }
+
+    /// Fails unless the script's end state is the expected one: the inventory holds the four
+    /// live pods that can be published, flaky needed two retries, broken was given up on.
+    fn check_outcome(&self) -> Result<(), BoxError> {
+        let state = self.lock();
+        let keys: Vec<&str> = state.inventory.keys().map(String::as_str).collect();
+        let expected = [
+            "default/cache-0",
+            "default/cache-1",
+            "default/flaky",
+            "default/web-2",
+        ];
+        if keys != expected {
+            return Err(format!("inventory holds {keys:?}, expected {expected:?}").into());
+        }
+        let stats = |key: &str| state.stats.get(key);
+        if stats("default/flaky").map(|s| (s.retries, s.given_up)) != Some((2, false)) {
+            return Err("flaky was not retried exactly twice before succeeding".into());
+        }
+        if stats("default/broken").map(|s| (s.retries, s.given_up)) != Some((MAX_REQUEUES, true)) {
+            return Err("broken was not given up on after five requeues".into());
+        }
+        Ok(())
     }
 
     fn print_summary(&self) {
