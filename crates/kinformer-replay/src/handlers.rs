@@ -105,6 +105,7 @@ pub(crate) fn create(ctx: &Ctx, info: &ResourceInfo, namespace: Option<&str>) ->
         manager: &manager,
         operation: "Update",
         subresource: None,
+        dry_run: ctx.dry_run(),
     };
     match write::create(&ctx.shared, info, namespace, object, writer) {
         Ok(stored) => object_response(ctx, info, StatusCode::CREATED, &stored),
@@ -129,6 +130,7 @@ pub(crate) fn update(
         manager: &manager,
         operation: "Update",
         subresource,
+        dry_run: ctx.dry_run(),
     };
     match write::update(&ctx.shared, info, namespace, name, object, writer) {
         Ok(stored) => object_response(ctx, info, StatusCode::OK, &stored),
@@ -138,7 +140,10 @@ pub(crate) fn update(
 
 fn preconditions(ctx: &Ctx) -> Result<Preconditions, Status> {
     if ctx.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Preconditions::default());
+        return Ok(Preconditions {
+            dry_run: ctx.dry_run(),
+            ..Preconditions::default()
+        });
     }
     let options: Value = serde_json::from_slice(&ctx.body)
         .map_err(|e| errors::bad_request(format!("invalid DeleteOptions: {e}")))?;
@@ -148,9 +153,12 @@ fn preconditions(ctx: &Ctx) -> Result<Preconditions, Status> {
             .and_then(Value::as_str)
             .map(String::from)
     };
+    let dry_run =
+        ctx.dry_run() || options.pointer("/dryRun/0").and_then(Value::as_str) == Some("All");
     Ok(Preconditions {
         uid: field("uid"),
         resource_version: field("resourceVersion"),
+        dry_run,
     })
 }
 
@@ -246,7 +254,10 @@ pub(crate) fn delete_collection(
             info,
             ns.as_deref(),
             &name,
-            &Preconditions::default(),
+            &Preconditions {
+                dry_run: ctx.dry_run(),
+                ..Preconditions::default()
+            },
         ) {
             Ok(Deleted::Gone(object)) | Ok(Deleted::Pending(object)) => items.push(object),
             Err(_) => continue,

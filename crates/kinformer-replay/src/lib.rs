@@ -9,7 +9,7 @@
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
 //! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
 //! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
-//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `error`.
+//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `recorder`, `error`.
 
 // Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
 #![allow(clippy::result_large_err)]
@@ -24,6 +24,7 @@ mod handlers;
 mod list;
 mod openapi;
 mod patch;
+pub mod recorder;
 pub mod recording;
 pub mod registry;
 mod request;
@@ -41,6 +42,7 @@ pub use error::{Error, Result};
 pub use faults::{Fault, FaultRule};
 pub use fixture::Fixture;
 pub use handle::Handle;
+pub use recorder::{RecorderConfig, RunningRecorder};
 pub use recording::Recording;
 pub use registry::{Registry, ResourceInfo};
 pub use server::{FakeApiServer, RunningServer, ServerConfig, Token};

@@ -347,6 +347,7 @@ fn patch(
         manager: &manager,
         operation: if apply { "Apply" } else { "Update" },
         subresource,
+        dry_run: ctx.dry_run(),
     };
     let existing = ctx.shared.store().get(info, &object_key(namespace, name));
     let Some(existing) = existing else {

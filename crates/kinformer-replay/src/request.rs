@@ -130,6 +130,14 @@ impl ListParams {
     }
 
     fn validate(&self) -> Result<(), Status> {
+        if self.continue_token.is_some()
+            && self.resource_version.is_some_and(|rv| rv != 0)
+            && !self.watch
+        {
+            return Err(errors::bad_request(
+                "specifying resource version is not allowed when using continue",
+            ));
+        }
         let mut causes: Vec<(&str, &str)> = Vec::new();
         if self.watch {
             match self.send_initial_events {

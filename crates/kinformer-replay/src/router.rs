@@ -40,6 +40,11 @@ impl Ctx {
             .is_some_and(|first| first.contains("as=Table"))
     }
 
+    /// Whether `?dryRun=All` asks for a write that stores nothing.
+    pub fn dry_run(&self) -> bool {
+        self.query.get("dryRun").is_some_and(|d| d == "All")
+    }
+
     /// The `includeObject` parameter of a Table request.
     pub fn table_include(&self) -> &str {
         self.query

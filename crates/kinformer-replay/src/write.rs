@@ -21,6 +21,8 @@ pub(crate) struct Writer<'a> {
     pub operation: &'a str,
     /// `status` when writing the status subresource.
     pub subresource: Option<&'a str>,
+    /// `dryRun=All`: validate and answer, but store nothing.
+    pub dry_run: bool,
 }
 
 impl Writer<'static> {
@@ -29,6 +31,7 @@ impl Writer<'static> {
         manager: "kinformer-replay",
         operation: "Update",
         subresource: None,
+        dry_run: false,
     };
 }
 
@@ -46,6 +49,8 @@ pub(crate) enum Deleted {
 pub(crate) struct Preconditions {
     pub uid: Option<String>,
     pub resource_version: Option<String>,
+    /// `dryRun=All`: check, but delete nothing.
+    pub dry_run: bool,
 }
 
 fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
@@ -243,6 +248,9 @@ pub(crate) fn create(
     if store.get(info, &key).is_some() {
         return Err(errors::already_exists(info, &name));
     }
+    if writer.dry_run {
+        return Ok(Arc::new(object));
+    }
     let stored = store.commit(info, &key, EventType::Added, object);
     let rv = store.resource_version();
     drop(store);
@@ -358,6 +366,9 @@ pub(crate) fn update(
     } else {
         EventType::Modified
     };
+    if writer.dry_run {
+        return Ok(Arc::new(next));
+    }
     let stored = store.commit(info, &key, event, next);
     let rv = store.resource_version();
     drop(store);
@@ -411,6 +422,13 @@ pub(crate) fn delete(
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|f| !f.is_empty());
+    if preconditions.dry_run {
+        return Ok(if has_finalizers {
+            Deleted::Pending(existing)
+        } else {
+            Deleted::Gone(existing)
+        });
+    }
     let outcome = if has_finalizers {
         if existing.pointer("/metadata/deletionTimestamp").is_some() {
             return Ok(Deleted::Pending(existing));

@@ -428,3 +428,20 @@ async fn tables_are_served_when_asked_for() {
     assert_eq!(table["columnDefinitions"][1]["name"], "Created At");
     assert_eq!(table["rows"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn continue_with_a_resource_version_is_a_bad_request() {
+    let (_server, client) = server_with_pods().await;
+    let page = client.get("/api/v1/pods?limit=1").await.json();
+    let token = page["metadata"]["continue"].as_str().unwrap();
+    let reply = client
+        .get(&format!(
+            "/api/v1/pods?limit=1&continue={token}&resourceVersion=3"
+        ))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["message"],
+        "specifying resource version is not allowed when using continue"
+    );
+}

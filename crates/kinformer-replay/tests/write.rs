@@ -586,3 +586,47 @@ async fn handle_rejections_carry_the_status() {
         None
     );
 }
+
+#[tokio::test]
+async fn dry_run_writes_answer_as_usual_but_store_nothing() {
+    let (server, client) = start().await;
+    let rv = server.resource_version();
+    let created = client
+        .post(
+            "/api/v1/namespaces/default/configmaps?dryRun=All",
+            &configmap("dry"),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json()["metadata"]["name"], "dry");
+    assert!(server
+        .get("v1", "ConfigMap", Some("default"), "dry")
+        .is_none());
+    server.create(configmap("real")).unwrap();
+    let patched = client
+        .patch(
+            "/api/v1/namespaces/default/configmaps/real?dryRun=All",
+            "application/merge-patch+json",
+            r#"{"data":{"k":"changed"}}"#,
+        )
+        .await;
+    assert_eq!(patched.json()["data"]["k"], "changed");
+    assert_eq!(
+        server
+            .get("v1", "ConfigMap", Some("default"), "real")
+            .unwrap()["data"]["k"],
+        "v"
+    );
+    let deleted = client
+        .delete("/api/v1/namespaces/default/configmaps/real?dryRun=All", "")
+        .await;
+    assert_eq!(deleted.status, 200);
+    assert!(server
+        .get("v1", "ConfigMap", Some("default"), "real")
+        .is_some());
+    assert_eq!(
+        server.resource_version(),
+        rv + 1,
+        "only the real create moved the resourceVersion"
+    );
+}
