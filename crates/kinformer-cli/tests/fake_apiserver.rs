@@ -152,3 +152,45 @@ fn a_missing_fixture_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/fixture.yaml"));
 }
+
+#[test]
+fn record_proxies_and_writes_a_replayable_recording() {
+    let upstream = Server::start(&["--pods", "2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rec.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kinformer"))
+        .args([
+            "record",
+            "--server",
+            &upstream.url,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port: u16 = first.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let (status, body) = http_get(port, "/api/v1/namespaces/team-00/pods", None);
+    assert_eq!(status, 200);
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("===== GET /api/v1/namespaces/team-00/pods =====\nHTTP/1.1 200 OK\n"),
+        "{text}"
+    );
+    let recorded_body = text.split("\n\n").nth(1).unwrap().trim_end();
+    assert_eq!(
+        recorded_body,
+        body.trim_end(),
+        "the body is recorded as served"
+    );
+}
