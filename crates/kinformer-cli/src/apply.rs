@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use kinformer::client::{DynamicClient, Patch, PatchParams, PostParams};
 use kinformer::dynamic::{from_yaml_documents, DynamicObject};
 
-use crate::error::{Error, Result};
+use crate::error::{causes, one_line, Error, Result};
 use crate::global::GlobalArgs;
 use crate::output;
 
@@ -38,7 +38,7 @@ pub struct ApplyArgs {
 pub struct Manifest {
     /// The file (`-` for stdin).
     pub path: PathBuf,
-    /// 1-based document number in the file.
+    /// 1-based number among the file's non-empty documents.
     pub document: usize,
     /// The object.
     pub object: DynamicObject,
@@ -168,9 +168,16 @@ pub fn read_manifests(path: &Path) -> Result<Vec<Manifest>> {
 }
 
 fn parse(path: &Path, text: &str) -> Result<Vec<Manifest>> {
-    let objects = from_yaml_documents(text).map_err(|source| Error::ManifestInvalid {
-        path: path.to_path_buf(),
-        source: Box::new(source),
+    let objects = from_yaml_documents(text).map_err(|source| {
+        let detail = std::iter::once(one_line(&source))
+            .chain(causes(&source))
+            .collect::<Vec<_>>()
+            .join(": ");
+        Error::ManifestInvalid {
+            path: path.to_path_buf(),
+            detail,
+            source: Box::new(source),
+        }
     })?;
     let mut manifests = Vec::new();
     for (index, object) in objects.into_iter().enumerate() {
@@ -223,8 +230,21 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nmetadata: {name: b}\n";
         let error = parse(Path::new("m.yaml"), text).unwrap_err();
         let message = error.to_string();
-        assert!(matches!(error, Error::ManifestIncomplete { .. }));
-        assert!(message.starts_with("m.yaml: document 2"), "{message}");
+        assert!(matches!(error, Error::ManifestInvalid { .. }));
+        assert!(
+            message.starts_with("m.yaml is not a valid manifest: document 2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_document_without_a_name_is_incomplete() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
+        let error = parse(Path::new("m.yaml"), text).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "m.yaml: document 2: metadata.name is required"
+        );
     }
 
     #[test]

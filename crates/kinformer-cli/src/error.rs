@@ -83,10 +83,12 @@ pub enum Error {
     },
 
     /// A manifest file is not valid YAML (or JSON) of Kubernetes objects.
-    #[error("{path} is not a valid manifest: {source}")]
+    #[error("{path} is not a valid manifest: {detail}")]
     ManifestInvalid {
         /// The file.
         path: PathBuf,
+        /// The parser's complaint with its causes (line and column), on one line.
+        detail: String,
         /// The parser's complaint.
         #[source]
         source: Box<kinformer::dynamic::Error>,
