@@ -214,20 +214,20 @@ pub async fn run(args: WatchArgs) -> Result<()> {
         .add_event_handler(handler)
         .map_err(|e| informer_failed(e.to_string()))?;
 
+    // Listen for Ctrl-C from the start, so an early one is not lost.
+    let mut interrupt = Interrupt::new();
     let cancel = CancellationToken::new();
     factory.start(&cancel);
     let deadline = args
         .duration
         .map(|seconds| tokio::time::Instant::now() + Duration::from_secs_f64(seconds.max(0.0)));
-    let until_end = async {
+    let elapsed = async {
         match deadline {
             Some(deadline) => tokio::time::sleep_until(deadline).await,
-            None => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            None => std::future::pending().await,
         }
     };
-    tokio::pin!(until_end);
+    tokio::pin!(elapsed);
     let synced = {
         let sync = informer.wait_for_cache_sync(None);
         tokio::pin!(sync);
@@ -242,15 +242,18 @@ pub async fn run(args: WatchArgs) -> Result<()> {
                         Err(source) => {
                             cancel.cancel();
                             factory.shutdown().await;
-                            return Err(Error::SyncFailed { resource: resource.name.clone(), source: Box::new(source) });
+                            return Err(Error::SyncFailed {
+                                resource: resource.name.clone(),
+                                source: Box::new(source),
+                            });
                         }
                     }
                 }
-                _ = &mut until_end => {
+                _ = &mut elapsed => {
                     progress.finish();
                     break false;
                 }
-                _ = tokio::signal::ctrl_c() => {
+                _ = interrupt.recv() => {
                     progress.finish();
                     break false;
                 }
@@ -262,8 +265,8 @@ pub async fn run(args: WatchArgs) -> Result<()> {
     };
     if synced {
         tokio::select! {
-            _ = &mut until_end => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = &mut elapsed => {}
+            _ = interrupt.recv() => {}
         }
     }
     // Snapshot before stopping: a stopped informer empties its cache.
@@ -278,6 +281,38 @@ pub async fn run(args: WatchArgs) -> Result<()> {
     cancel.cancel();
     factory.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C (SIGINT), registered when created.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    fn new() -> Self {
+        Interrupt {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves when Ctrl-C is pressed (never, when the handler could not be installed).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        match &mut self.signal {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }
 
 fn show_progress(informer: &SharedIndexInformer<DynamicObject>, progress: &mut Progress) {

@@ -623,3 +623,92 @@ async fn malformed_yaml_is_a_one_line_error_and_nothing_is_applied() {
         .get("v1", "ConfigMap", Some("default"), "settings")
         .is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_reads_every_page_of_a_large_list_and_keeps_stderr_clean_when_piped() {
+    let cluster = Cluster::start(kinformer_replay::demo::preload(1203, 3)).await;
+    let output = cluster.run(&["get", "pods", "-A", "-o", "name"]).await;
+    assert_ok(&output);
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 1203);
+    let unique: std::collections::BTreeSet<_> = text.lines().collect();
+    assert_eq!(unique.len(), 1203, "no page read twice");
+    // The progress indicator is for terminals only.
+    assert_eq!(stderr(&output), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn context_flag_picks_another_kubeconfig_context() {
+    let cluster = Cluster::start(shop()).await;
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:1\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: dead\n  context: {{cluster: dead, user: u}}\n- name: good\n  context: {{cluster: fake, user: u, namespace: payments}}\ncurrent-context: dead\nusers:\n- name: u\n  user: {{}}\n",
+        cluster.server.url()
+    );
+    let path = cluster.dir.path().join("two-contexts");
+    std::fs::write(&path, kubeconfig).unwrap();
+    let output = cluster
+        .command(&[
+            "get",
+            "pods",
+            "-o",
+            "name",
+            "--context",
+            "good",
+            "--kubeconfig",
+        ])
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "pod/api-1\n",
+        "the context's namespace is used"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_stops_on_ctrl_c_with_the_final_cache_line() {
+    let cluster = Cluster::start(shop()).await;
+    let kubeconfig = cluster.kubeconfig();
+    let mut child = cluster
+        .command(&["watch", "pods", "-n", "payments", "-o", "jsonl"])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    assert!(first.contains("\"key\":\"payments/api-1\""), "{first}");
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let last = lines.next_line().await.unwrap().unwrap();
+    let last: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(last["synced"], true);
+    assert_eq!(last["cache"].as_object().unwrap().len(), 1);
+    assert!(child.wait().await.unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_text_output_prints_seed_style_lines() {
+    let cluster = Cluster::start(shop()).await;
+    let output = cluster
+        .run(&["watch", "pods", "-n", "payments", "--duration", "1"])
+        .await;
+    assert_ok(&output);
+    let text = stdout(&output);
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("ADDED : payments/api-1 - resourceVersion "),
+        "{text}"
+    );
+    assert_eq!(lines[1], "END : synced=true, 1 object(s) in the cache");
+}
