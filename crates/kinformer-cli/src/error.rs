@@ -26,6 +26,10 @@ pub enum Error {
     #[error("discovering the server's resources failed: {0}")]
     DiscoveryFailed(#[source] Box<ClientError>),
 
+    /// The arguments contradict each other.
+    #[error("{0}")]
+    UsageInvalid(String),
+
     /// The resource argument names nothing the server serves.
     #[error("the server doesn't have a resource type {name:?} (see `kinformer api-resources`)")]
     UnknownResource {

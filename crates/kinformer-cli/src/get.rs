@@ -55,6 +55,16 @@ pub async fn run(args: GetArgs) -> Result<()> {
     }
     let session = args.global.connect()?;
     let resource = session.resolve(&args.resource).await?;
+    if args.name.is_some() && session.all_namespaces && resource.namespaced {
+        return Err(Error::UsageInvalid(format!(
+            "a {} cannot be retrieved by name across all namespaces; use -n NAMESPACE",
+            if resource.singular_name.is_empty() {
+                resource.kind.to_ascii_lowercase()
+            } else {
+                resource.singular_name.clone()
+            }
+        )));
+    }
     let namespace = session.scope(&resource).map(str::to_owned);
     let dynamic = DynamicClient::new(session.client.clone());
     let mut target = dynamic.resource(&resource.api_resource());

@@ -4,13 +4,14 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-/// Redraws `listing RESOURCE: N objects, P pages` in place, at most ten times a second.
+/// Redraws `listing RESOURCE: N objects, P pages (T s)` in place, at most ten times a second.
 #[derive(Debug)]
 pub struct Progress {
     resource: String,
     enabled: bool,
     drawn: bool,
     last: Option<Instant>,
+    started: Instant,
 }
 
 impl Progress {
@@ -26,6 +27,7 @@ impl Progress {
             enabled,
             drawn: false,
             last: None,
+            started: Instant::now(),
         }
     }
 
@@ -61,7 +63,12 @@ impl Progress {
         self.last = Some(now);
         let mut stderr = std::io::stderr().lock();
         // \r and erase-line: redraw in place.
-        let _ = write!(stderr, "\r\x1b[2K{}", self.line(objects, pages));
+        let elapsed = now.duration_since(self.started).as_secs_f64();
+        let _ = write!(
+            stderr,
+            "\r\x1b[2K{} ({elapsed:.1}s)",
+            self.line(objects, pages)
+        );
         let _ = stderr.flush();
         self.drawn = true;
     }

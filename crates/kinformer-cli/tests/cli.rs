@@ -712,3 +712,56 @@ async fn watch_text_output_prints_seed_style_lines() {
     );
     assert_eq!(lines[1], "END : synced=true, 1 object(s) in the cache");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_across_all_namespaces_is_refused_like_kubectl() {
+    let cluster = Cluster::start(shop()).await;
+    let output = cluster.run(&["get", "pods", "web-1", "-A"]).await;
+    assert_one_line_error(&output, "cannot be retrieved by name across all namespaces");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_client_subcommand_documents_the_kubectl_flags() {
+    let cluster = Cluster::start(Vec::new()).await;
+    for subcommand in ["get", "watch", "api-resources", "apply", "delete"] {
+        let output = cluster
+            .command(&[subcommand, "--help"])
+            .output()
+            .await
+            .unwrap();
+        assert_ok(&output);
+        let text = stdout(&output);
+        for flag in [
+            "--kubeconfig",
+            "--context",
+            "-n, --namespace",
+            "-A, --all-namespaces",
+            "--server",
+            "--token",
+            "--insecure-skip-tls-verify",
+            "-v",
+        ] {
+            assert!(
+                text.contains(flag),
+                "{subcommand} --help lacks {flag}:\n{text}"
+            );
+        }
+    }
+    let output = cluster.command(&["--help"]).output().await.unwrap();
+    assert_ok(&output);
+    let text = stdout(&output);
+    for subcommand in [
+        "demo",
+        "get",
+        "watch",
+        "api-resources",
+        "apply",
+        "delete",
+        "fake-apiserver",
+    ] {
+        assert!(
+            text.contains(subcommand),
+            "--help lacks {subcommand}:\n{text}"
+        );
+    }
+}
