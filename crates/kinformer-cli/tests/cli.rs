@@ -765,3 +765,85 @@ async fn every_client_subcommand_documents_the_kubectl_flags() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_reads_stdin_and_directories() {
+    use tokio::io::AsyncWriteExt;
+
+    let cluster = Cluster::start(shop()).await;
+    let kubeconfig = cluster.kubeconfig();
+    let mut child = cluster
+        .command(&["apply", "-f", "-", "-n", "payments", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-stdin}\ndata: {a: '1'}\n",
+        )
+        .await
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "configmap/from-stdin created\n");
+    let handle = cluster.handle();
+    assert!(handle
+        .get("v1", "ConfigMap", Some("payments"), "from-stdin")
+        .is_some());
+
+    let dir = cluster.dir.path().join("manifests");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("1.yaml"), MANIFEST).unwrap();
+    std::fs::write(
+        dir.join("2.json"),
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-json"}}"#,
+    )
+    .unwrap();
+    let output = cluster.run(&["apply", "-f", dir.to_str().unwrap()]).await;
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "configmap/settings created\ndeployment.apps/api created\nconfigmap/from-json created\n"
+    );
+    assert!(handle
+        .get("v1", "ConfigMap", Some("default"), "from-json")
+        .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_of_a_kind_the_server_lacks_is_a_one_line_error() {
+    let cluster = Cluster::start(shop()).await;
+    let path = cluster.dir.path().join("flunder.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: wardle.example.com/v1alpha1\nkind: Flunder\nmetadata: {name: f}\n",
+    )
+    .unwrap();
+    let output = cluster.run(&["apply", "-f", path.to_str().unwrap()]).await;
+    assert_one_line_error(&output, "Flunder");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_missing_object_names_it_in_the_error() {
+    let cluster = Cluster::start(shop()).await;
+    let output = cluster
+        .run(&["delete", "pods", "ghost", "-n", "shop"])
+        .await;
+    assert_one_line_error(&output, "deleting pods \"ghost\" in namespace shop failed");
+    let output = cluster
+        .run(&[
+            "delete",
+            "pods",
+            "ghost",
+            "-n",
+            "shop",
+            "--ignore-not-found",
+        ])
+        .await;
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "");
+}
