@@ -1,6 +1,7 @@
 //! The `kinformer` command-line tool. Subcommands: `fake-apiserver` (a fake Kubernetes API
 //! server for tests and demos) and `record` (a proxy writing recordings), both from crate
-//! kinformer-replay.
+//! kinformer-replay; the client subcommands `demo`, `get`, `watch`, `api-resources`, `apply`
+//! and `delete` live in `commands` and the modules it names.
 
 use std::error::Error;
 use std::io::Write;
