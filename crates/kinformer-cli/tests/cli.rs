@@ -847,3 +847,54 @@ async fn deleting_a_missing_object_names_it_in_the_error() {
     assert_ok(&output);
     assert_eq!(stdout(&output), "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_and_insecure_flags_reach_a_tls_server_that_wants_a_token() {
+    let server = FakeApiServer::start(
+        ServerConfig::default()
+            .generated_tls()
+            .token("s3cret-token")
+            .objects(shop()),
+    )
+    .await
+    .unwrap();
+    let cluster = Cluster::start(Vec::new()).await;
+    let url = server.url();
+    assert!(url.starts_with("https://"));
+
+    let output = cluster
+        .command(&[
+            "get", "pods", "-n", "payments", "-o", "name", "--server", &url,
+        ])
+        .args(["--token", "s3cret-token", "--insecure-skip-tls-verify"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "pod/api-1\n");
+
+    // Without trusting the certificate: a TLS failure, in one line.
+    let output = cluster
+        .command(&["get", "pods", "--server", &url, "--token", "s3cret-token"])
+        .output()
+        .await
+        .unwrap();
+    assert_one_line_error(&output, "tls");
+
+    // Without the token: refused, in one line, and the token is never printed.
+    let output = cluster
+        .command(&[
+            "get",
+            "pods",
+            "--server",
+            &url,
+            "--insecure-skip-tls-verify",
+        ])
+        .args(["--token", "wrong-token"])
+        .output()
+        .await
+        .unwrap();
+    assert_one_line_error(&output, "");
+    assert!(!stderr(&output).contains("wrong-token"));
+    server.shutdown().await;
+}
