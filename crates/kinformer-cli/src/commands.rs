@@ -71,6 +71,66 @@ pub async fn run(command: ClientCommand) -> i32 {
     }
 }
 
+/// The subcommand names [`ClientCommand`] parses.
+const CLIENT_COMMANDS: [&str; 6] = ["demo", "get", "watch", "api-resources", "apply", "delete"];
+
+/// Global flags that take a value, as typed before a subcommand.
+const VALUE_FLAGS: [&str; 6] = [
+    "--kubeconfig",
+    "--context",
+    "-n",
+    "--namespace",
+    "--server",
+    "--token",
+];
+
+/// Global flags without a value.
+const SWITCH_FLAGS: [&str; 4] = ["-A", "--all-namespaces", "--insecure-skip-tls-verify", "-v"];
+
+/// Moves connection flags written before a client subcommand (`kinformer -n shop get pods`,
+/// as kubectl allows) to just after it, where the subcommand parses them. Anything else is
+/// left as it is, so clap reports it.
+pub fn hoist_global_flags<I>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator<Item = std::ffi::OsString>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let mut hoisted = Vec::new();
+    let mut index = 1;
+    while index < args.len() {
+        let Some(arg) = args[index].to_str() else {
+            return args;
+        };
+        let name = arg.split_once('=').map_or(arg, |(name, _)| name);
+        if VALUE_FLAGS.contains(&name) {
+            hoisted.push(args[index].clone());
+            if !arg.contains('=') {
+                let Some(value) = args.get(index + 1) else {
+                    return args;
+                };
+                hoisted.push(value.clone());
+                index += 1;
+            }
+        } else if SWITCH_FLAGS.contains(&name) {
+            hoisted.push(args[index].clone());
+        } else {
+            break;
+        }
+        index += 1;
+    }
+    let is_client_command = args
+        .get(index)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| CLIENT_COMMANDS.contains(&a));
+    if hoisted.is_empty() || !is_client_command {
+        return args;
+    }
+    let mut result = vec![args[0].clone(), args[index].clone()];
+    result.extend(hoisted);
+    result.extend(args[index + 1..].iter().cloned());
+    result
+}
+
 fn report(error: &Error, verbosity: u8) {
     // A closed stdout (`kinformer get pods | head`) is not worth a message.
     if let Error::OutputFailed(io) = error {
@@ -83,5 +143,51 @@ fn report(error: &Error, verbosity: u8) {
         for cause in causes(error) {
             eprintln!("  caused by: {cause}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hoist(args: &[&str]) -> Vec<String> {
+        hoist_global_flags(args.iter().map(std::ffi::OsString::from))
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn flags_before_a_client_subcommand_move_after_it() {
+        assert_eq!(
+            hoist(&[
+                "kinformer",
+                "-n",
+                "shop",
+                "--server=http://x",
+                "-A",
+                "get",
+                "pods"
+            ]),
+            [
+                "kinformer",
+                "get",
+                "-n",
+                "shop",
+                "--server=http://x",
+                "-A",
+                "pods"
+            ]
+        );
+    }
+
+    #[test]
+    fn other_subcommands_and_plain_command_lines_are_untouched() {
+        let plain = ["kinformer", "get", "pods", "-n", "shop"];
+        assert_eq!(hoist(&plain), plain);
+        let other = ["kinformer", "--token", "t", "fake-apiserver"];
+        assert_eq!(hoist(&other), other);
+        let dangling = ["kinformer", "-n"];
+        assert_eq!(hoist(&dangling), dangling);
     }
 }

@@ -99,7 +99,7 @@ struct FakeApiserverArgs {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(commands::hoist_global_flags(std::env::args_os()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

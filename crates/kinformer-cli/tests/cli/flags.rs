@@ -158,3 +158,17 @@ async fn every_client_subcommand_documents_the_kubectl_flags() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_flags_may_come_before_the_subcommand_as_in_kubectl() {
+    let cluster = Cluster::start(shop()).await;
+    let output = cluster
+        .command(&["-n", "payments", "--kubeconfig"])
+        .arg(cluster.kubeconfig())
+        .args(["get", "pods", "-o", "name"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "pod/api-1\n");
+}
