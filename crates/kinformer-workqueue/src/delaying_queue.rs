@@ -8,12 +8,9 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::Hash;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::AddError;
-use crate::metrics::UnfinishedWork;
 use crate::queue::{Config, Queue};
 
 /// A [`Queue`] that can also add items after a delay; cloning gives another handle.
@@ -65,69 +62,88 @@ impl<T: Hash + Eq + Clone + Send> DelayingQueue<T> {
         }
     }
 
-    /// Adds `item` once `delay` has passed (at once if `delay` is zero).
-    ///
-    /// Counts as a retry in the metrics. If the item is already waiting, the earlier of the two
-    /// ready times wins. After shutdown the item is handed back in an [`AddError`].
-    pub fn add_after(&self, item: T, delay: Duration) -> Result<(), AddError<T>> {
-        self.queue.add_after(item, delay)
-    }
-
-    /// The number of delayed items whose time has not come yet.
-    pub fn waiting_len(&self) -> usize {
-        self.queue.waiting_len()
-    }
-
     /// The plain queue underneath, sharing this queue's state.
     pub fn as_queue(&self) -> &Queue<T> {
         &self.queue
     }
 
-    /// See [`Queue::add`].
-    pub fn add(&self, item: T) -> Result<(), AddError<T>> {
-        self.queue.add(item)
-    }
-
-    /// See [`Queue::get`]; delayed items are handed out once due.
-    pub async fn get(&self) -> Option<T> {
-        self.queue.get().await
-    }
-
-    /// See [`Queue::done`].
-    pub fn done(&self, item: &T) {
-        self.queue.done(item)
-    }
-
-    /// See [`Queue::len`].
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// See [`Queue::is_empty`].
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    /// See [`Queue::shutdown`]; delayed items not yet due are dropped.
-    pub fn shutdown(&self) {
-        self.queue.shutdown()
-    }
-
-    /// See [`Queue::shutdown_with_drain`]; delayed items not yet due are dropped.
-    pub async fn shutdown_with_drain(&self) {
-        self.queue.shutdown_with_drain().await
-    }
-
-    /// See [`Queue::is_shutting_down`].
-    pub fn is_shutting_down(&self) -> bool {
-        self.queue.is_shutting_down()
-    }
-
-    /// See [`Queue::unfinished_work`].
-    pub fn unfinished_work(&self) -> UnfinishedWork {
-        self.queue.unfinished_work()
-    }
+    // `add_after`, `waiting_len` and the `Queue` methods (`add`, `get`, `done`, `len`, ...),
+    // shared with `RateLimitingQueue`.
+    delaying_queue_methods!();
 }
+
+/// Generates the methods every delaying queue offers ([`DelayingQueue`] and
+/// [`RateLimitingQueue`](crate::RateLimitingQueue)), each forwarding to the [`Queue`] that the
+/// type's `as_queue` returns, so the two types keep one list of them.
+macro_rules! delaying_queue_methods {
+    () => {
+        /// Adds `item` once `delay` has passed (at once if `delay` is zero).
+        ///
+        /// Counts as a retry in the metrics. If the item is already waiting, the earlier of the
+        /// two ready times wins. After shutdown the item is handed back in an
+        /// [`AddError`](crate::AddError).
+        pub fn add_after(
+            &self,
+            item: T,
+            delay: ::std::time::Duration,
+        ) -> Result<(), $crate::AddError<T>> {
+            self.as_queue().add_after(item, delay)
+        }
+
+        /// The number of delayed items whose time has not come yet.
+        pub fn waiting_len(&self) -> usize {
+            self.as_queue().waiting_len()
+        }
+
+        /// See [`Queue::add`](crate::Queue::add).
+        pub fn add(&self, item: T) -> Result<(), $crate::AddError<T>> {
+            self.as_queue().add(item)
+        }
+
+        /// See [`Queue::get`](crate::Queue::get); delayed items are handed out once due.
+        pub async fn get(&self) -> Option<T> {
+            self.as_queue().get().await
+        }
+
+        /// See [`Queue::done`](crate::Queue::done).
+        pub fn done(&self, item: &T) {
+            self.as_queue().done(item)
+        }
+
+        /// See [`Queue::len`](crate::Queue::len).
+        pub fn len(&self) -> usize {
+            self.as_queue().len()
+        }
+
+        /// See [`Queue::is_empty`](crate::Queue::is_empty).
+        pub fn is_empty(&self) -> bool {
+            self.as_queue().is_empty()
+        }
+
+        /// See [`Queue::shutdown`](crate::Queue::shutdown); delayed items not yet due are
+        /// dropped.
+        pub fn shutdown(&self) {
+            self.as_queue().shutdown()
+        }
+
+        /// See [`Queue::shutdown_with_drain`](crate::Queue::shutdown_with_drain); delayed items
+        /// not yet due are dropped.
+        pub async fn shutdown_with_drain(&self) {
+            self.as_queue().shutdown_with_drain().await
+        }
+
+        /// See [`Queue::is_shutting_down`](crate::Queue::is_shutting_down).
+        pub fn is_shutting_down(&self) -> bool {
+            self.as_queue().is_shutting_down()
+        }
+
+        /// See [`Queue::unfinished_work`](crate::Queue::unfinished_work).
+        pub fn unfinished_work(&self) -> $crate::UnfinishedWork {
+            self.as_queue().unfinished_work()
+        }
+    };
+}
+pub(crate) use delaying_queue_methods;
 
 /// Delayed items ordered by ready time (ties in insertion order), one live entry per item.
 ///
@@ -247,6 +263,7 @@ mod tests {
     use super::*;
     use crate::metrics::InMemoryMetrics;
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)

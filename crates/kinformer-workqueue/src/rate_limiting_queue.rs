@@ -3,11 +3,9 @@
 use std::fmt;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::delaying_queue::DelayingQueue;
+use crate::delaying_queue::{delaying_queue_methods, DelayingQueue};
 use crate::error::AddError;
-use crate::metrics::UnfinishedWork;
 use crate::queue::{Config, Queue};
 use crate::rate_limiters::{default_controller_rate_limiter, RateLimiter};
 
@@ -105,65 +103,14 @@ impl<T: Hash + Eq + Clone + Send> RateLimitingQueue<T> {
         self.limiter.num_requeues(item)
     }
 
-    /// See [`DelayingQueue::add_after`].
-    pub fn add_after(&self, item: T, delay: Duration) -> Result<(), AddError<T>> {
-        self.queue.add_after(item, delay)
-    }
-
-    /// See [`DelayingQueue::waiting_len`].
-    pub fn waiting_len(&self) -> usize {
-        self.queue.waiting_len()
-    }
-
     /// The plain queue underneath, sharing this queue's state.
     pub fn as_queue(&self) -> &Queue<T> {
         self.queue.as_queue()
     }
 
-    /// See [`Queue::add`].
-    pub fn add(&self, item: T) -> Result<(), AddError<T>> {
-        self.queue.add(item)
-    }
-
-    /// See [`Queue::get`].
-    pub async fn get(&self) -> Option<T> {
-        self.queue.get().await
-    }
-
-    /// See [`Queue::done`].
-    pub fn done(&self, item: &T) {
-        self.queue.done(item)
-    }
-
-    /// See [`Queue::len`].
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// See [`Queue::is_empty`].
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    /// See [`Queue::shutdown`].
-    pub fn shutdown(&self) {
-        self.queue.shutdown()
-    }
-
-    /// See [`Queue::shutdown_with_drain`].
-    pub async fn shutdown_with_drain(&self) {
-        self.queue.shutdown_with_drain().await
-    }
-
-    /// See [`Queue::is_shutting_down`].
-    pub fn is_shutting_down(&self) -> bool {
-        self.queue.is_shutting_down()
-    }
-
-    /// See [`Queue::unfinished_work`].
-    pub fn unfinished_work(&self) -> UnfinishedWork {
-        self.queue.unfinished_work()
-    }
+    // `add_after`, `waiting_len` and the `Queue` methods (`add`, `get`, `done`, `len`, ...),
+    // shared with `DelayingQueue`.
+    delaying_queue_methods!();
 }
 
 #[cfg(test)]
@@ -171,6 +118,7 @@ mod tests {
     use super::*;
     use crate::metrics::InMemoryMetrics;
     use crate::rate_limiters::{BucketRateLimiter, ItemExponentialFailureRateLimiter};
+    use std::time::Duration;
     use tokio::time::Instant;
 
     fn ms(n: u64) -> Duration {
