@@ -3,203 +3,13 @@
 //! to the server, deletions missed while disconnected arrive as tombstones, and no object is
 //! added twice.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use kinformer_cache::{
-    ApiListWatch, BackoffConfig, DeltaFifo, DeltaFifoConfig, DeltaObject, DeltaType, Indexer,
-    ProcessError, Reflector, ReflectorConfig, Store,
-};
-use kinformer_client::{Api, Client, Config};
-use kinformer_meta::Object;
-use kinformer_replay::{FakeApiServer, Fault, FaultRule, RunningServer, ServerConfig};
-use kinformer_typed::ConfigMap;
-use serde_json::{json, Value};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use std::sync::Arc;
 
-/// What the consumer saw: (key, delta type, tombstone?).
-type Seen = Arc<Mutex<Vec<(String, DeltaType, bool)>>>;
-
-struct Pipeline {
-    reflector: Arc<Reflector<ConfigMap>>,
-    indexer: Arc<Indexer<ConfigMap>>,
-    fifo: Arc<DeltaFifo<ConfigMap>>,
-    seen: Seen,
-    double_adds: Arc<Mutex<usize>>,
-    cancel: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-fn config_map(name: &str, value: &str) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": "default"},
-        "data": {"value": value},
-    })
-}
-
-async fn server_with(names: &[&str]) -> RunningServer {
-    let objects = names.iter().map(|name| config_map(name, "0"));
-    FakeApiServer::start(ServerConfig::default().objects(objects))
-        .await
-        .unwrap()
-}
-
-fn fast_config() -> ReflectorConfig<ConfigMap> {
-    ReflectorConfig::default()
-        .backoff(BackoffConfig {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-            reset_after: Duration::from_secs(120),
-            jitter: 0.5,
-        })
-        .idle_timeout(Duration::from_secs(2))
-        .initial_events_timeout(Duration::from_secs(2))
-}
-
-fn start(server: &RunningServer, config: ReflectorConfig<ConfigMap>) -> Pipeline {
-    let client = Client::try_from(Config::new(server.url().parse().unwrap())).unwrap();
-    let list_watch = Arc::new(ApiListWatch::new(Api::<ConfigMap>::namespaced(
-        client, "default",
-    )));
-    let indexer = Arc::new(Indexer::default());
-    let fifo = Arc::new(DeltaFifo::new(
-        DeltaFifoConfig::default().known_objects(indexer.clone()),
-    ));
-    let reflector = Arc::new(Reflector::new(list_watch, fifo.clone(), config));
-    let cancel = CancellationToken::new();
-    let seen: Seen = Arc::default();
-    let double_adds = Arc::new(Mutex::new(0));
-    let producer = {
-        let (reflector, cancel) = (reflector.clone(), cancel.clone());
-        tokio::spawn(async move { reflector.run(cancel).await })
-    };
-    let consumer = {
-        let (fifo, indexer, seen) = (fifo.clone(), indexer.clone(), seen.clone());
-        let double_adds = double_adds.clone();
-        tokio::spawn(async move {
-            loop {
-                let popped = fifo
-                    .pop(|deltas, _| -> Result<(), ProcessError<()>> {
-                        for delta in deltas {
-                            let key = deltas.key().to_string();
-                            seen.lock().unwrap().push((
-                                key.clone(),
-                                delta.kind,
-                                delta.object.is_tombstone(),
-                            ));
-                            if delta.kind == DeltaType::Added && indexer.get_by_key(&key).is_some()
-                            {
-                                *double_adds.lock().unwrap() += 1;
-                            }
-                            match (&delta.kind, &delta.object) {
-                                (DeltaType::Deleted, _) => {
-                                    indexer.thread_safe_store().delete(&key);
-                                }
-                                (_, DeltaObject::Object(object)) => {
-                                    indexer.update(object.clone()).unwrap();
-                                }
-                                _ => {}
-                            }
-                        }
-                        Ok(())
-                    })
-                    .await;
-                if popped.is_err() {
-                    return;
-                }
-            }
-        })
-    };
-    Pipeline {
-        reflector,
-        indexer,
-        fifo,
-        seen,
-        double_adds,
-        cancel,
-        tasks: vec![producer, consumer],
-    }
-}
-
-impl Pipeline {
-    fn cache(&self) -> BTreeMap<String, String> {
-        self.indexer
-            .list()
-            .iter()
-            .map(|o| {
-                (
-                    o.metadata().name().to_owned(),
-                    o.metadata().resource_version().unwrap_or("").to_owned(),
-                )
-            })
-            .collect()
-    }
-
-    /// Waits (up to 20 s) until the cache equals the server's ConfigMaps in `default`.
-    async fn converge(&self, server: &RunningServer) {
-        let mut last = (BTreeMap::new(), BTreeMap::new());
-        for _ in 0..400 {
-            let expected = server_state(server);
-            let cache = self.cache();
-            if cache == expected && self.fifo.is_empty() {
-                return;
-            }
-            last = (cache, expected);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("cache {:?} never matched server {:?}", last.0, last.1);
-    }
-
-    fn tombstoned(&self, name: &str) -> bool {
-        let key = format!("default/{name}");
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(k, kind, tombstone)| *k == key && *kind == DeltaType::Deleted && *tombstone)
-    }
-
-    fn deleted(&self, name: &str) -> bool {
-        let key = format!("default/{name}");
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(k, kind, _)| *k == key && *kind == DeltaType::Deleted)
-    }
-
-    async fn stop(self) {
-        assert_eq!(
-            *self.double_adds.lock().unwrap(),
-            0,
-            "an object was added twice"
-        );
-        self.cancel.cancel();
-        self.fifo.close();
-        for task in self.tasks {
-            task.await.unwrap();
-        }
-    }
-}
-
-fn server_state(server: &RunningServer) -> BTreeMap<String, String> {
-    server
-        .list("v1", "ConfigMap", Some("default"))
-        .iter()
-        .map(|o| {
-            (
-                o["metadata"]["name"].as_str().unwrap_or("").to_owned(),
-                o["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned(),
-            )
-        })
-        .collect()
-}
+use common::{config_map, fast_config, server_with, start, start_with, Spy};
+use kinformer_meta::ListOptions;
+use kinformer_replay::{Fault, FaultRule, RunningServer};
 
 /// Creates, updates and deletes a few objects.
 fn churn(server: &RunningServer, round: usize) {
@@ -330,6 +140,131 @@ async fn a_streaming_list_without_its_end_bookmark_falls_back_to_list_and_watch(
     server.inject(FaultRule::new(Fault::DropInitialEventsEnd).times(1));
     let pipeline = start(&server, fast_config().use_watch_list(true));
     pipeline.converge(&server).await;
+    churn(&server, 1);
+    pipeline.converge(&server).await;
+    pipeline.stop().await;
+}
+
+/// A list request as (resourceVersion, limit, continued?, failed?).
+type ListCall = (Option<String>, Option<u32>, bool, bool);
+
+fn calls(spy: &Spy) -> Vec<ListCall> {
+    spy.requests()
+        .into_iter()
+        .map(|(options, failed): (ListOptions, bool)| {
+            (
+                options.resource_version,
+                options.limit,
+                options.continue_token.is_some(),
+                failed,
+            )
+        })
+        .collect()
+}
+
+fn gone() -> Fault {
+    Fault::Status {
+        code: 410,
+        retry_after_seconds: None,
+    }
+}
+
+#[tokio::test]
+async fn a_list_answered_410_is_retried_at_the_newest_version_and_converges() {
+    let server = server_with(&["a", "b", "c", "d", "e"]).await;
+    server.inject(FaultRule::new(gone()).verb("list").times(1));
+    let spy = Arc::new(Spy::new(common::api_list_watch(&server)));
+    let pipeline = start_with(spy.clone(), fast_config().page_size(2));
+    pipeline.converge(&server).await;
+    let first_four: Vec<ListCall> = calls(&spy).into_iter().take(4).collect();
+    assert_eq!(
+        first_four,
+        vec![
+            (Some("0".into()), Some(2), false, true),
+            // The retry asks for the newest state, in pages: five objects, three pages.
+            (Some(String::new()), Some(2), false, false),
+            (None, Some(2), true, false),
+            (None, Some(2), true, false),
+        ]
+    );
+    churn(&server, 1);
+    server
+        .delete("v1", "ConfigMap", Some("default"), "a")
+        .unwrap();
+    pipeline.converge(&server).await;
+    assert!(pipeline.deleted("a"));
+    pipeline.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_continue_token_falls_back_to_one_unpaginated_list() {
+    let server = server_with(&["a", "b", "c", "d", "e"]).await;
+    let handle = server.handle();
+    // Between the relist's first page and its second, "a" (on the first page) is deleted,
+    // "f" created, and the history compacted: the continue token expires.
+    let spy = Arc::new(
+        Spy::new(common::api_list_watch(&server)).between_pages(move || {
+            handle
+                .delete("v1", "ConfigMap", Some("default"), "a")
+                .unwrap();
+            handle.create(config_map("f", "1")).unwrap();
+            handle.compact();
+        }),
+    );
+    // A short idle timeout reopens the watch soon, so the armed watch fault is met.
+    let config = fast_config()
+        .page_size(2)
+        .idle_timeout(std::time::Duration::from_millis(300));
+    let pipeline = start_with(spy.clone(), config);
+    pipeline.converge(&server).await;
+    // The first list (resourceVersion=0) is served whole, so nothing paged yet.
+    assert_eq!(calls(&spy), vec![(Some("0".into()), Some(2), false, false)]);
+    let synced = pipeline.reflector.last_sync_resource_version();
+
+    // The next watch fails (500): relist at the last version, which answers 410, so the
+    // reflector lists the newest state in pages, and the second page's token has expired.
+    server.inject(
+        FaultRule::new(Fault::internal_error())
+            .verb("watch")
+            .times(1),
+    );
+    server.inject(FaultRule::new(gone()).verb("list").times(1));
+    for _ in 0..500 {
+        if pipeline.tombstoned("a") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    pipeline.converge(&server).await;
+    let after: Vec<ListCall> = calls(&spy).into_iter().skip(1).collect();
+    let relist = after
+        .iter()
+        .position(|call| call.3 && call.0.as_deref().is_some_and(|rv| rv == synced))
+        .unwrap_or_else(|| {
+            panic!(
+                "no failed relist at {synced}: {after:?} {:?}",
+                pipeline.reflector.metrics().snapshot()
+            )
+        });
+    assert_eq!(
+        after[relist..relist + 4],
+        [
+            (Some(synced.clone()), None, false, true),
+            (Some(String::new()), Some(2), false, false),
+            (None, Some(2), true, true),
+            (Some(String::new()), None, false, false),
+        ],
+        "{after:?}"
+    );
+    let unpaginated_newest = after
+        .iter()
+        .filter(|call| call.0.as_deref() == Some("") && call.1.is_none())
+        .count();
+    assert_eq!(unpaginated_newest, 1, "{after:?}");
+    assert!(
+        pipeline.tombstoned("a"),
+        "the deletion between pages was not delivered as a tombstone"
+    );
     churn(&server, 1);
     pipeline.converge(&server).await;
     pipeline.stop().await;
