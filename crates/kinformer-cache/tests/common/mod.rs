@@ -223,6 +223,11 @@ impl Pipeline {
             double_adds.is_empty(),
             "objects added twice: {double_adds:?}"
         );
+        self.stop_unchecked().await;
+    }
+
+    /// Stops the reflector and the consumer.
+    pub async fn stop_unchecked(self) {
         self.cancel.cancel();
         self.fifo.close();
         for task in self.tasks {
