@@ -2,18 +2,15 @@
 //! included, keyed by group/version/resource, caching [`DynamicObject`]s whose `apiVersion`
 //! and `kind` are always filled.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use kinformer_cache::{CacheSyncError, Lister, SharedIndexInformer, TransformFunc};
-use kinformer_client::dynamic::DynamicClient;
+use kinformer_cache::{Lister, SharedIndexInformer, TransformFunc};
+use kinformer_client::dynamic::{DynamicClient, DynamicResource};
 use kinformer_dynamic::DynamicObject;
-use kinformer_meta::{ApiResource, GroupVersionResource};
-use tokio_util::sync::CancellationToken;
+use kinformer_meta::ApiResource;
 
 use crate::error::Result;
-use crate::informer_set::InformerSet;
+use crate::informer_set::{informer_set_methods, FactoryInner};
 use crate::list_watch::DynamicListWatch;
 use crate::options::FactoryOptions;
 
@@ -21,24 +18,14 @@ use crate::options::FactoryOptions;
 /// `DynamicSharedInformerFactory`). Clones share the factory.
 #[derive(Clone)]
 pub struct DynamicSharedInformerFactory {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    client: DynamicClient,
-    options: FactoryOptions,
-    informers: InformerSet,
+    inner: Arc<FactoryInner<DynamicClient>>,
 }
 
 impl DynamicSharedInformerFactory {
     /// A factory over `client` with options.
     pub fn new(client: DynamicClient, options: FactoryOptions) -> Self {
         DynamicSharedInformerFactory {
-            inner: Arc::new(Inner {
-                client,
-                options,
-                informers: InformerSet::default(),
-            }),
+            inner: FactoryInner::new(client, options),
         }
     }
 
@@ -52,12 +39,8 @@ impl DynamicSharedInformerFactory {
         let gvr = resource.gvr();
         let inner = &self.inner;
         inner.informers.get_or_insert(&gvr, || {
-            let mut target = inner.client.resource(resource);
-            if let (Some(namespace), true) = (&inner.options.namespace, resource.is_namespaced()) {
-                target = target.namespace(namespace);
-            }
             let list_watch = DynamicListWatch {
-                resource: target,
+                resource: inner.resource(resource),
                 tweak: inner.options.tweak.clone(),
             };
             let types = resource.clone();
@@ -84,31 +67,19 @@ impl DynamicSharedInformerFactory {
         Ok(self.for_resource(resource)?.lister())
     }
 
-    /// Starts every informer requested and not started yet; each stops when `cancel` fires.
-    pub fn start(&self, cancel: &CancellationToken) {
-        self.inner.informers.start(cancel)
-    }
+    // `start`, `wait_for_cache_sync`, `remove`, `shutdown` and `resources`, the same in every
+    // factory.
+    informer_set_methods!();
+}
 
-    /// Waits for every started informer's cache; one result per resource.
-    pub async fn wait_for_cache_sync(
-        &self,
-        timeout: Option<Duration>,
-    ) -> BTreeMap<GroupVersionResource, Result<(), CacheSyncError>> {
-        self.inner.informers.wait_for_cache_sync(timeout).await
-    }
-
-    /// Stops the informer of `gvr`, waits until it has freed its cache, and forgets it.
-    pub async fn remove(&self, gvr: &GroupVersionResource) -> bool {
-        self.inner.informers.remove(gvr).await
-    }
-
-    /// Stops every informer; the factory makes no more.
-    pub async fn shutdown(&self) {
-        self.inner.informers.shutdown().await
-    }
-
-    /// The resources that have an informer.
-    pub fn resources(&self) -> Vec<GroupVersionResource> {
-        self.inner.informers.resources()
+impl FactoryInner<DynamicClient> {
+    /// The client of `resource`, limited to the factory's namespace when `resource` is
+    /// namespaced.
+    pub(crate) fn resource(&self, resource: &ApiResource) -> DynamicResource {
+        let target = self.client.resource(resource);
+        match (&self.options.namespace, resource.is_namespaced()) {
+            (Some(namespace), true) => target.namespace(namespace),
+            _ => target,
+        }
     }
 }

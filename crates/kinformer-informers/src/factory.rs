@@ -1,18 +1,16 @@
 //! `SharedInformerFactory`: one shared informer per typed kind, over a [`Clientset`], with the
 //! factory's options; started, synced, shut down, and pruned one resource at a time.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kinformer_cache::{CacheSyncError, Lister, SharedIndexInformer};
+use kinformer_cache::{Lister, SharedIndexInformer};
 use kinformer_client::api::Api;
 use kinformer_client::clientset::Clientset;
 use kinformer_meta::{GroupVersionResource, Object, Resource, Scope, TypeMeta};
-use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::informer_set::{ErasedInformer, InformerSet};
+use crate::informer_set::{downcast, informer_set_methods, ErasedInformer, FactoryInner};
 use crate::list_watch::TypedListWatch;
 use crate::options::FactoryOptions;
 use crate::typed::typed_informer_for;
@@ -42,13 +40,7 @@ use crate::typed::typed_informer_for;
 /// ```
 #[derive(Clone)]
 pub struct SharedInformerFactory {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    clientset: Clientset,
-    options: FactoryOptions,
-    informers: InformerSet,
+    inner: Arc<FactoryInner<Clientset>>,
 }
 
 /// A factory informer whose object type is known only at run time (what
@@ -72,11 +64,7 @@ impl SharedInformerFactory {
     /// A factory with options (client-go's `NewSharedInformerFactoryWithOptions`).
     pub fn with_options(clientset: Clientset, options: FactoryOptions) -> Self {
         SharedInformerFactory {
-            inner: Arc::new(Inner {
-                clientset,
-                options,
-                informers: InformerSet::default(),
-            }),
+            inner: FactoryInner::new(clientset, options),
         }
     }
 
@@ -90,7 +78,7 @@ impl SharedInformerFactory {
         let gvr = K::api_resource().gvr();
         let inner = &self.inner;
         inner.informers.get_or_insert(&gvr, || {
-            let client = inner.clientset.client().clone();
+            let client = inner.client.client().clone();
             let api = match (&inner.options.namespace, K::SCOPE) {
                 (Some(namespace), Scope::Namespaced) => Api::<K>::namespaced(client, namespace),
                 _ => Api::<K>::all(client),
@@ -131,37 +119,9 @@ impl SharedInformerFactory {
         })
     }
 
-    /// Starts every informer requested and not started yet; each stops when `cancel` fires.
-    /// Informers requested later need another `start`.
-    pub fn start(&self, cancel: &CancellationToken) {
-        self.inner.informers.start(cancel)
-    }
-
-    /// Waits for every started informer's cache; one result per resource (a failure names
-    /// its reason, see [`SharedIndexInformer::wait_for_cache_sync`]).
-    pub async fn wait_for_cache_sync(
-        &self,
-        timeout: Option<Duration>,
-    ) -> BTreeMap<GroupVersionResource, Result<(), CacheSyncError>> {
-        self.inner.informers.wait_for_cache_sync(timeout).await
-    }
-
-    /// Stops the informer of `gvr`, waits until it has freed its cache, and forgets it; the
-    /// others keep running. False when there was none.
-    pub async fn remove(&self, gvr: &GroupVersionResource) -> bool {
-        self.inner.informers.remove(gvr).await
-    }
-
-    /// Stops every informer and waits until each has freed its cache; the factory makes no
-    /// more informers ([`Error::ShutDown`]).
-    pub async fn shutdown(&self) {
-        self.inner.informers.shutdown().await
-    }
-
-    /// The resources that have an informer.
-    pub fn resources(&self) -> Vec<GroupVersionResource> {
-        self.inner.informers.resources()
-    }
+    // `start`, `wait_for_cache_sync`, `remove`, `shutdown` and `resources`, the same in every
+    // factory.
+    informer_set_methods!();
 }
 
 impl GenericInformer {
@@ -177,13 +137,7 @@ impl GenericInformer {
 
     /// The informer as its object type `K`; [`Error::TypeMismatch`] for another type.
     pub fn informer<K: Object>(&self) -> Result<SharedIndexInformer<K>> {
-        self.informer
-            .as_any()
-            .downcast_ref::<SharedIndexInformer<K>>()
-            .cloned()
-            .ok_or_else(|| Error::TypeMismatch {
-                gvr: self.gvr.clone(),
-            })
+        downcast(self.informer.as_ref(), &self.gvr)
     }
 
     /// A lister of the informer's cache as `K` objects.

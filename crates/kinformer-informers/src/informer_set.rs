@@ -1,5 +1,8 @@
 //! The informers of one factory, by group/version/resource, whatever their object type:
-//! creation on first request, start, per-resource sync results, removal and shutdown.
+//! creation on first request, start, per-resource sync results, removal and shutdown. Also what
+//! every factory is built from: [`FactoryInner`] (client, options, informers) and the
+//! `informer_set_methods!` macro that gives each factory its `start`, `wait_for_cache_sync`,
+//! `remove`, `shutdown` and `resources`.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -14,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::options::FactoryOptions;
 
 /// A shared informer with its object type erased.
 pub(crate) trait ErasedInformer: Send + Sync + 'static {
@@ -77,12 +81,7 @@ impl InformerSet {
             informer: Arc::new(make()),
             running: None,
         });
-        entry
-            .informer
-            .as_any()
-            .downcast_ref::<SharedIndexInformer<K>>()
-            .cloned()
-            .ok_or_else(|| Error::TypeMismatch { gvr: gvr.clone() })
+        downcast(entry.informer.as_ref(), gvr)
     }
 
     /// The resources with an informer.
@@ -144,6 +143,82 @@ impl InformerSet {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// What the clones of a factory share: the client its list-watches are built from, its options
+/// and its informers.
+pub(crate) struct FactoryInner<C> {
+    pub(crate) client: C,
+    pub(crate) options: FactoryOptions,
+    pub(crate) informers: InformerSet,
+}
+
+impl<C> FactoryInner<C> {
+    /// A factory state with no informers yet.
+    pub(crate) fn new(client: C, options: FactoryOptions) -> Arc<Self> {
+        Arc::new(FactoryInner {
+            client,
+            options,
+            informers: InformerSet::default(),
+        })
+    }
+}
+
+/// Generates the methods every factory has, which act on all its informers at once and so do
+/// not depend on the object type: `start`, `wait_for_cache_sync`, `remove`, `shutdown` and
+/// `resources`. The factory must keep its [`FactoryInner`] in a field named `inner`.
+macro_rules! informer_set_methods {
+    () => {
+        /// Starts every informer requested and not started yet; each stops when `cancel` fires.
+        /// Informers requested later need another `start`.
+        pub fn start(&self, cancel: &::tokio_util::sync::CancellationToken) {
+            self.inner.informers.start(cancel)
+        }
+
+        /// Waits for every started informer's cache; one result per resource (a failure names
+        /// its reason, see
+        /// [`SharedIndexInformer::wait_for_cache_sync`](kinformer_cache::SharedIndexInformer::wait_for_cache_sync)).
+        pub async fn wait_for_cache_sync(
+            &self,
+            timeout: Option<::std::time::Duration>,
+        ) -> ::std::collections::BTreeMap<
+            ::kinformer_meta::GroupVersionResource,
+            ::std::result::Result<(), ::kinformer_cache::CacheSyncError>,
+        > {
+            self.inner.informers.wait_for_cache_sync(timeout).await
+        }
+
+        /// Stops the informer of `gvr`, waits until it has freed its cache, and forgets it; the
+        /// others keep running. False when there was none.
+        pub async fn remove(&self, gvr: &::kinformer_meta::GroupVersionResource) -> bool {
+            self.inner.informers.remove(gvr).await
+        }
+
+        /// Stops every informer and waits until each has freed its cache; the factory makes no
+        /// more informers ([`Error::ShutDown`](crate::Error::ShutDown)).
+        pub async fn shutdown(&self) {
+            self.inner.informers.shutdown().await
+        }
+
+        /// The resources that have an informer.
+        pub fn resources(&self) -> Vec<::kinformer_meta::GroupVersionResource> {
+            self.inner.informers.resources()
+        }
+    };
+}
+pub(crate) use informer_set_methods;
+
+/// `informer` as a shared informer of `K` objects; [`Error::TypeMismatch`] naming `gvr` for
+/// another object type.
+pub(crate) fn downcast<K: Object>(
+    informer: &dyn ErasedInformer,
+    gvr: &GroupVersionResource,
+) -> Result<SharedIndexInformer<K>> {
+    informer
+        .as_any()
+        .downcast_ref::<SharedIndexInformer<K>>()
+        .cloned()
+        .ok_or_else(|| Error::TypeMismatch { gvr: gvr.clone() })
 }
 
 async fn stop(entry: Entry) {

@@ -9,7 +9,8 @@
 //! `remove` one informer (freeing its cache) while the others keep running.
 //!
 //! Modules, in reading order: `options`, `factory`, `typed`, `dynamic`, `metadata`,
-//! `informer_set` (the type-erased set every factory keeps), `list_watch`, `error`.
+//! `informer_set` (the type-erased set every factory keeps, and the methods it gives each
+//! factory), `list_watch`, `error`.
 
 pub mod dynamic;
 pub mod error;

@@ -14,7 +14,8 @@ use kinformer_meta::{ListOptions, ObjectList, Resource};
 /// Changes the options of every list and watch an informer sends (selectors, typically).
 pub type TweakListOptions = Arc<dyn Fn(&mut ListOptions) + Send + Sync>;
 
-fn tweaked(tweak: &Option<TweakListOptions>, mut options: ListOptions) -> ListOptions {
+/// `options` as the factory's tweak (if any) changes them.
+pub(crate) fn tweaked(tweak: &Option<TweakListOptions>, mut options: ListOptions) -> ListOptions {
     if let Some(tweak) = tweak {
         tweak(&mut options);
     }

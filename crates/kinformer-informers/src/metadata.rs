@@ -7,47 +7,33 @@
 //! (`Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`) needs support
 //! in the client's request building and in the fake API server, which neither has yet.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
-use kinformer_cache::{CacheSyncError, ListWatch, Lister, SharedIndexInformer, WatchEventStream};
+use kinformer_cache::{ListWatch, Lister, SharedIndexInformer, WatchEventStream};
 use kinformer_client::dynamic::{DynamicClient, DynamicResource};
 use kinformer_dynamic::DynamicObject;
 use kinformer_meta::{
-    ApiResource, GroupVersionResource, ListOptions, ObjectList, PartialObjectMetadata, TypeMeta,
-    WatchEvent,
+    ApiResource, ListOptions, ObjectList, PartialObjectMetadata, TypeMeta, WatchEvent,
 };
-use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::informer_set::InformerSet;
-use crate::list_watch::TweakListOptions;
+use crate::informer_set::{informer_set_methods, FactoryInner};
+use crate::list_watch::{tweaked, TweakListOptions};
 use crate::options::FactoryOptions;
 
 /// Shared metadata-only informers, one per resource. Clones share the factory.
 #[derive(Clone)]
 pub struct MetadataSharedInformerFactory {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    client: DynamicClient,
-    options: FactoryOptions,
-    informers: InformerSet,
+    inner: Arc<FactoryInner<DynamicClient>>,
 }
 
 impl MetadataSharedInformerFactory {
     /// A factory over `client` with options.
     pub fn new(client: DynamicClient, options: FactoryOptions) -> Self {
         MetadataSharedInformerFactory {
-            inner: Arc::new(Inner {
-                client,
-                options,
-                informers: InformerSet::default(),
-            }),
+            inner: FactoryInner::new(client, options),
         }
     }
 
@@ -60,12 +46,8 @@ impl MetadataSharedInformerFactory {
         let gvr = resource.gvr();
         let inner = &self.inner;
         inner.informers.get_or_insert(&gvr, || {
-            let mut target = inner.client.resource(resource);
-            if let (Some(namespace), true) = (&inner.options.namespace, resource.is_namespaced()) {
-                target = target.namespace(namespace);
-            }
             let list_watch = MetadataListWatch {
-                resource: target,
+                resource: inner.resource(resource),
                 types: TypeMeta::new(resource.api_version(), &resource.kind),
                 tweak: inner.options.tweak.clone(),
             };
@@ -81,33 +63,9 @@ impl MetadataSharedInformerFactory {
         Ok(self.for_resource(resource)?.lister())
     }
 
-    /// Starts every informer requested and not started yet; each stops when `cancel` fires.
-    pub fn start(&self, cancel: &CancellationToken) {
-        self.inner.informers.start(cancel)
-    }
-
-    /// Waits for every started informer's cache; one result per resource.
-    pub async fn wait_for_cache_sync(
-        &self,
-        timeout: Option<Duration>,
-    ) -> BTreeMap<GroupVersionResource, Result<(), CacheSyncError>> {
-        self.inner.informers.wait_for_cache_sync(timeout).await
-    }
-
-    /// Stops the informer of `gvr`, waits until it has freed its cache, and forgets it.
-    pub async fn remove(&self, gvr: &GroupVersionResource) -> bool {
-        self.inner.informers.remove(gvr).await
-    }
-
-    /// Stops every informer; the factory makes no more.
-    pub async fn shutdown(&self) {
-        self.inner.informers.shutdown().await
-    }
-
-    /// The resources that have an informer.
-    pub fn resources(&self) -> Vec<GroupVersionResource> {
-        self.inner.informers.resources()
-    }
+    // `start`, `wait_for_cache_sync`, `remove`, `shutdown` and `resources`, the same in every
+    // factory.
+    informer_set_methods!();
 }
 
 /// Lists and watches a resource and keeps only type and metadata of each object.
@@ -115,15 +73,6 @@ struct MetadataListWatch {
     resource: DynamicResource,
     types: TypeMeta,
     tweak: Option<TweakListOptions>,
-}
-
-impl MetadataListWatch {
-    fn options(&self, mut options: ListOptions) -> ListOptions {
-        if let Some(tweak) = &self.tweak {
-            tweak(&mut options);
-        }
-        options
-    }
 }
 
 fn reduce(object: DynamicObject, types: &TypeMeta) -> PartialObjectMetadata {
@@ -145,7 +94,7 @@ impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
     {
         let resource = self.resource.clone();
         let types = self.types.clone();
-        let options = self.options(options);
+        let options = tweaked(&self.tweak, options);
         async move {
             let list = resource.list(&options).await?;
             Ok(ObjectList {
@@ -167,7 +116,7 @@ impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
     {
         let resource = self.resource.clone();
         let types = self.types.clone();
-        let options = self.options(options);
+        let options = tweaked(&self.tweak, options);
         async move {
             let stream = resource.watch(&options).await?;
             let reduced = stream.map(move |event| {
