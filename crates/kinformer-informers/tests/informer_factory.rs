@@ -736,6 +736,12 @@ async fn a_blocked_handler_lags_alone_and_a_removed_handler_hears_nothing_more()
         .wait_for_cache_sync(Some(Duration::from_secs(10)))
         .await
         .unwrap();
+    // The handler about to be removed must have heard the initial list first; its listener
+    // runs on its own task, so the kept handler's sync says nothing about it.
+    removed_registration
+        .wait_for_cache_sync(Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
     // The blocked handler is stuck in its first initial add: not synced, the rest waits.
     assert!(!blocked.has_synced());
     assert!(eventually(|| blocked.stats().pending == 2).await);
