@@ -137,10 +137,15 @@ impl Store {
         object
     }
 
-    /// Drops every object and the history, keeping the RV counter (a restart that lost state).
+    /// Drops every object and the history (a restart that lost state). The RV counter moves on
+    /// by one and everything before it counts as compacted: a watch resumed from any version a
+    /// client saw before the loss is answered 410, so the client relists and learns what is gone.
+    /// (A watch from exactly the compaction point is accepted, as by a real server, which is why
+    /// the counter must move.)
     pub fn clear(&mut self) {
         self.objects.clear();
         self.history.clear();
+        self.resource_version += 1;
         self.compacted = self.resource_version;
     }
 
