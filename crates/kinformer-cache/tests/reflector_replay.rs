@@ -223,12 +223,13 @@ async fn an_expired_continue_token_falls_back_to_one_unpaginated_list() {
 
     // The next watch fails (500): relist at the last version, which answers 410, so the
     // reflector lists the newest state in pages, and the second page's token has expired.
+    // The list fault first: no list can happen before the watch fault is met.
+    server.inject(FaultRule::new(gone()).verb("list").times(1));
     server.inject(
         FaultRule::new(Fault::internal_error())
             .verb("watch")
             .times(1),
     );
-    server.inject(FaultRule::new(gone()).verb("list").times(1));
     for _ in 0..500 {
         if pipeline.tombstoned("a") {
             break;
