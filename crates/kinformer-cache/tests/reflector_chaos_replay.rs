@@ -10,7 +10,8 @@
 //! `KINFORMER_CHAOS_SEED=s` replays one seed, `KINFORMER_CHAOS_SEEDS=n` runs seeds `1..=n`,
 //! `KINFORMER_CHAOS_STEPS=n` sets the steps per seed, `KINFORMER_CHAOS_VERBOSE=1` prints each
 //! step's metrics and each reflector error, `KINFORMER_CHAOS_LOSE_STATE=1` adds restarts that
-//! lose the server's state. A failing seed is named in the panic.
+//! lose the server's state, `KINFORMER_CHAOS_THREADS=n` runs on `n` worker threads. A failing
+//! seed is named in the panic.
 
 mod common;
 
@@ -287,8 +288,27 @@ fn check(
     Ok(())
 }
 
-#[tokio::test]
-async fn the_cache_converges_under_random_changes_and_faults() {
+/// `KINFORMER_CHAOS_THREADS=n` runs on a multi-threaded runtime with `n` workers (default: one
+/// thread, as `#[tokio::test]`), so the reflector, the consumer and the server race for real.
+fn runtime() -> tokio::runtime::Runtime {
+    let builder = match env_number("KINFORMER_CHAOS_THREADS") {
+        Some(threads) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads.max(1) as usize);
+            builder
+        }
+        None => tokio::runtime::Builder::new_current_thread(),
+    };
+    let mut builder = builder;
+    builder.enable_all().build().expect("a tokio runtime")
+}
+
+#[test]
+fn the_cache_converges_under_random_changes_and_faults() {
+    runtime().block_on(chaos());
+}
+
+async fn chaos() {
     let steps = steps();
     let mut failures = Vec::new();
     let mut errors = 0;
