@@ -1,7 +1,7 @@
 //! Randomized chaos against the fake API server: random creates, updates and deletes on the
 //! server interleaved with random faults from its menu (cut after N events or bytes, 410 in
 //! a watch or on a list, 429, 500, stall, a missing initial-events-end bookmark, compaction,
-//! restart keeping state; optionally restart losing state), while a
+//! restart keeping state, restart losing state), while a
 //! Reflector -> DeltaFifo -> Indexer pipeline runs over the real client. After each seed's
 //! steps the cache must equal the server, every deletion the consumer could have known about
 //! must have been delivered, and no object may have been added twice.
@@ -9,9 +9,8 @@
 //! The CI run uses a fixed seed set (`DEFAULT_SEEDS`, `DEFAULT_STEPS` each). Environment:
 //! `KINFORMER_CHAOS_SEED=s` replays one seed, `KINFORMER_CHAOS_SEEDS=n` runs seeds `1..=n`,
 //! `KINFORMER_CHAOS_STEPS=n` sets the steps per seed, `KINFORMER_CHAOS_VERBOSE=1` prints each
-//! step's metrics and each reflector error, `KINFORMER_CHAOS_LOSE_STATE=1` adds restarts that
-//! lose the server's state, `KINFORMER_CHAOS_THREADS=n` runs on `n` worker threads. A failing
-//! seed is named in the panic.
+//! step's metrics and each reflector error, `KINFORMER_CHAOS_THREADS=n` runs on `n` worker
+//! threads. A failing seed is named in the panic.
 
 mod common;
 
@@ -40,15 +39,6 @@ fn env_number(name: &str) -> Option<u64> {
         Ok(number) => Some(number),
         Err(_) => panic!("{name}={value:?} is not a number"),
     }
-}
-
-/// `KINFORMER_CHAOS_LOSE_STATE=1` adds restarts that lose the server's state to the menu.
-/// They are off by default: the fake server lets a watch resume after such a restart without
-/// a 410 (see `deletions_lost_with_the_server_state_arrive_as_tombstones_when_the_watch_resumes`
-/// in reflector_replay.rs), so a seed that restarts while the reflector is between two
-/// watches would fail.
-fn lose_state() -> bool {
-    std::env::var_os("KINFORMER_CHAOS_LOSE_STATE").is_some()
 }
 
 /// `KINFORMER_CHAOS_VERBOSE=1` prints every step's metrics and every reflector error.
@@ -108,8 +98,7 @@ async fn random_fault(
     deleted: &mut BTreeSet<String>,
 ) -> Result<&'static str, String> {
     let times = rng.gen_range(1..=2);
-    let menu = if lose_state() { 12 } else { 11 };
-    let (name, rule) = match rng.gen_range(0..menu) {
+    let (name, rule) = match rng.gen_range(0..12) {
         0 => (
             "close after events",
             FaultRule::new(Fault::CloseAfterEvents(rng.gen_range(1..4))).times(times),
