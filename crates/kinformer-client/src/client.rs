@@ -197,12 +197,15 @@ impl Client {
                 .map_err(|e| Error::InvalidRequest(e.to_string()))?;
 
             let sent = self.http()?.request(hyper_request);
-            let result = match (watch, inner.request_timeout) {
-                (false, Some(limit)) => match tokio::time::timeout(limit, sent).await {
+            // The wait for the response head is bounded for watches too: a server that accepts
+            // a watch and never answers would otherwise hold the caller for ever, since a
+            // watch's idle timeout only starts once there is a body.
+            let result = match inner.request_timeout {
+                Some(limit) => match tokio::time::timeout(limit, sent).await {
                     Ok(result) => result,
                     Err(_) => return Err(Error::RequestTimeout(limit)),
                 },
-                _ => sent.await,
+                None => sent.await,
             };
             let response = match result {
                 Ok(response) => response,

@@ -227,6 +227,32 @@ async fn a_request_that_outlives_the_request_timeout_fails_with_request_timeout(
 }
 
 #[tokio::test]
+async fn a_watch_whose_response_headers_never_come_fails_with_request_timeout() {
+    // A server that accepts a watch and never answers must not hang the caller: the idle
+    // timeout only starts once a body exists, so the wait for headers has a limit of its own.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let config =
+        Config::new(url.parse().unwrap()).with_request_timeout(Some(Duration::from_millis(200)));
+    let client = Client::try_from(config).unwrap();
+    let watch = client.send_watch(get("/api/v1/pods?watch=true"));
+    let err = tokio::time::timeout(Duration::from_secs(10), watch)
+        .await
+        .expect("the watch waited for headers without a limit")
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::RequestTimeout(d) if d == Duration::from_millis(200)),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_a_connect_error_naming_the_server() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
