@@ -9,29 +9,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use kinformer_cache::{index_func, namespace_indexers, Indexer, Indexers, Store, NAMESPACE_INDEX};
-use kinformer_meta::{ObjectMeta, PartialObjectMetadata, TypeMeta};
 
-type Pod = PartialObjectMetadata;
+mod support;
 
-/// A small realistic pod: 100 namespaces, an `app` label with 1000 values, a `tier` label.
-fn pod(i: usize, version: usize) -> Arc<Pod> {
-    Arc::new(PartialObjectMetadata {
-        types: TypeMeta::new("v1", "Pod"),
-        metadata: ObjectMeta {
-            name: Some(format!("pod-{i:06}-abcde")),
-            namespace: Some(format!("namespace-{:03}", i % 100)),
-            uid: Some(format!("6c5e1f4a-0000-4000-8000-{i:012}")),
-            resource_version: Some(version.to_string()),
-            labels: [
-                ("app", format!("app-{}", i % 1000)),
-                ("tier", ["web", "db", "cache"][i % 3].to_owned()),
-            ]
-            .into_iter()
-            .collect(),
-            ..ObjectMeta::default()
-        },
-    })
-}
+use support::{pod, Pod};
 
 fn indexers() -> Indexers<Pod> {
     let mut indexers = namespace_indexers::<Pod>();

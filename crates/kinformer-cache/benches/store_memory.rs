@@ -6,28 +6,10 @@
 use std::sync::Arc;
 
 use kinformer_cache::{index_func, namespace_indexers, Indexer, Indexers, Store};
-use kinformer_meta::{ObjectMeta, PartialObjectMetadata, TypeMeta};
 
-type Pod = PartialObjectMetadata;
+mod support;
 
-fn pod(i: usize) -> Arc<Pod> {
-    Arc::new(PartialObjectMetadata {
-        types: TypeMeta::new("v1", "Pod"),
-        metadata: ObjectMeta {
-            name: Some(format!("pod-{i:06}-abcde")),
-            namespace: Some(format!("namespace-{:03}", i % 100)),
-            uid: Some(format!("6c5e1f4a-0000-4000-8000-{i:012}")),
-            resource_version: Some(i.to_string()),
-            labels: [
-                ("app", format!("app-{}", i % 1000)),
-                ("tier", ["web", "db", "cache"][i % 3].to_owned()),
-            ]
-            .into_iter()
-            .collect(),
-            ..ObjectMeta::default()
-        },
-    })
-}
+use support::{pod, Pod};
 
 /// Resident bytes of this process (0 where `/proc` is missing).
 fn live() -> isize {
@@ -40,7 +22,7 @@ fn live() -> isize {
 fn main() {
     const N: usize = 100_000;
     let start = live();
-    let objects: Vec<Arc<Pod>> = (0..N).map(pod).collect();
+    let objects: Vec<Arc<Pod>> = (0..N).map(|i| pod(i, i)).collect();
     let objects_bytes = live() - start;
 
     // Every indexer is kept alive, so freed memory is never reused by the next measurement.
