@@ -17,6 +17,12 @@ pub enum Error {
         /// The resource asked for.
         gvr: GroupVersionResource,
     },
+    /// A multi-cluster factory already has a cluster of that name.
+    #[error("cluster {cluster} is already in the fleet")]
+    ClusterExists {
+        /// The name asked for.
+        cluster: String,
+    },
     /// The factory was shut down; it makes no more informers.
     #[error("informer factory shut down")]
     ShutDown,

@@ -7,9 +7,11 @@
 //! `DynamicObject`s, and [`MetadataSharedInformerFactory`] caches only metadata
 //! (`PartialObjectMetadata`). All start, wait for sync (one result per resource), shut down, and
 //! `remove` one informer (freeing its cache) while the others keep running.
+//! [`MultiClusterInformerFactory`] holds one typed factory per cluster of a fleet: clusters join
+//! and leave while the others run, and a setup said once applies to every cluster.
 //!
 //! Modules, in reading order: `options`, `factory`, `typed`, `dynamic`, `metadata`,
-//! `informer_set` (the type-erased set every factory keeps, and the methods it gives each
+//! `multi_cluster`, `informer_set` (the type-erased set every factory keeps, and the methods it gives each
 //! factory), `list_watch`, `error`.
 
 pub mod dynamic;
@@ -18,6 +20,7 @@ pub mod factory;
 mod informer_set;
 pub mod list_watch;
 pub mod metadata;
+pub mod multi_cluster;
 pub mod options;
 pub mod typed;
 
@@ -26,4 +29,5 @@ pub use error::{Error, Result};
 pub use factory::{GenericInformer, SharedInformerFactory, TypedInformer};
 pub use list_watch::TweakListOptions;
 pub use metadata::MetadataSharedInformerFactory;
+pub use multi_cluster::{FleetSyncResults, MultiClusterInformerFactory};
 pub use options::{FactoryOptions, MetadataTransform};
