@@ -7,13 +7,14 @@ use http::{Response, StatusCode};
 use kinformer_meta::{Status, StatusDetails};
 use serde_json::{json, Value};
 
+use crate::negotiate::{self, Output};
 use crate::registry::ResourceInfo;
 use crate::response::{self, errors, Body};
 use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::store::object_key;
-use crate::table;
 use crate::write::{self, Deleted, Preconditions, Writer};
+use crate::{metadata, table};
 
 /// Decodes a JSON (or YAML) request body as an object.
 pub(crate) fn decode_body(ctx: &Ctx, info: &ResourceInfo) -> Result<Value, Status> {
@@ -55,29 +56,49 @@ pub(crate) fn versioned(info: &ResourceInfo, object: &Arc<Value>) -> Arc<Value> 
     Arc::new(copy)
 }
 
-fn object_response(
+/// A written object in the negotiated form.
+pub(crate) fn object_response(
     ctx: &Ctx,
     info: &ResourceInfo,
     code: StatusCode,
     object: &Arc<Value>,
 ) -> Response<Body> {
+    // A write has happened by now: an Accept it cannot honour gets the plain object.
+    let output = negotiate::for_object(&ctx.accept).unwrap_or(Output::Object);
+    render_object(ctx, info, code, object, &output)
+}
+
+/// One object in the negotiated form: the object, a one-row Table, or its metadata.
+pub(crate) fn render_object(
+    ctx: &Ctx,
+    info: &ResourceInfo,
+    code: StatusCode,
+    object: &Arc<Value>,
+    output: &Output,
+) -> Response<Body> {
     let object = versioned(info, object);
-    if ctx.wants_table() {
-        let rv = object
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let table = table::build(
-            ctx.table_include(),
-            info,
-            [&object].into_iter(),
-            rv.to_string(),
-            None,
-            None,
-        );
-        return response::json(code, &table, ctx.pretty);
+    match output {
+        Output::Table(_) => {
+            let rv = object
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let table = table::build(
+                ctx.table_include(),
+                info,
+                [&object].into_iter(),
+                rv.to_string(),
+                None,
+                None,
+            );
+            response::json(code, &table, ctx.pretty)
+        }
+        Output::Metadata(version) => {
+            let bytes = response::encode(&metadata::partial(version, &object), ctx.pretty);
+            response::with_headers(code, &output.content_type(), response::full(bytes))
+        }
+        Output::Object | Output::MetadataList(_) => response::json(code, &*object, ctx.pretty),
     }
-    response::json(code, &*object, ctx.pretty)
 }
 
 /// GET one object.
@@ -87,9 +108,13 @@ pub(crate) fn get(
     namespace: Option<&str>,
     name: &str,
 ) -> Response<Body> {
+    let output = match negotiate::for_object(&ctx.accept) {
+        Ok(output) => output,
+        Err(status) => return ctx.status(&status),
+    };
     let found = ctx.shared.store().get(info, &object_key(namespace, name));
     match found {
-        Some(object) => object_response(ctx, info, StatusCode::OK, &object),
+        Some(object) => render_object(ctx, info, StatusCode::OK, &object, &output),
         None => ctx.status(&errors::not_found(info, name)),
     }
 }

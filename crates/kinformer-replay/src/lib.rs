@@ -9,7 +9,7 @@
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
 //! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
 //! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
-//! `discovery`, `openapi`, `table`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `recorder`, `error`.
+//! `discovery`, `openapi`, `negotiate` (Accept headers), `table`, `metadata`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `recorder`, `error`.
 
 // Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
 #![allow(clippy::result_large_err)]
@@ -22,6 +22,8 @@ pub mod fixture;
 mod handle;
 mod handlers;
 mod list;
+mod metadata;
+mod negotiate;
 mod openapi;
 mod patch;
 pub mod recorder;

@@ -11,13 +11,14 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::negotiate::{self, Output};
 use crate::registry::ResourceInfo;
 use crate::request::{ListParams, Match};
 use crate::response::{self, errors, Body};
 use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::server::Shared;
-use crate::table;
+use crate::{metadata, table};
 
 /// A list item: the object without `kind` and `apiVersion`, as a real apiserver sends it.
 pub(crate) struct Item<'a>(pub &'a Value);
@@ -170,6 +171,10 @@ pub(crate) async fn serve(
     namespace: Option<&str>,
     params: &ListParams,
 ) -> Response<Body> {
+    let output = match negotiate::for_list(&ctx.accept) {
+        Ok(output) => output,
+        Err(status) => return ctx.status(&status),
+    };
     let filter = match Filter::parse(
         info,
         namespace,
@@ -227,16 +232,31 @@ pub(crate) async fn serve(
         ),
         _ => None,
     };
-    if ctx.wants_table() {
-        let table = table::build(
-            ctx.table_include(),
-            info,
-            items.into_iter(),
-            rv.to_string(),
-            continue_token,
-            remaining,
-        );
-        return response::json(StatusCode::OK, &table, ctx.pretty);
+    match &output {
+        Output::Table(_) => {
+            let table = table::build(
+                ctx.table_include(),
+                info,
+                items.into_iter(),
+                rv.to_string(),
+                continue_token,
+                remaining,
+            );
+            return response::json(StatusCode::OK, &table, ctx.pretty);
+        }
+        Output::MetadataList(version) => {
+            let list = metadata::list(
+                version,
+                items.into_iter().map(|o| &**o),
+                rv.to_string(),
+                continue_token,
+                remaining,
+            );
+            let bytes = response::encode(&list, ctx.pretty);
+            let content_type = output.content_type();
+            return response::with_headers(StatusCode::OK, &content_type, response::full(bytes));
+        }
+        Output::Object | Output::Metadata(_) => {}
     }
     let body = ListBody {
         kind: format!("{}List", info.kind),

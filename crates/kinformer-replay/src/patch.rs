@@ -6,9 +6,9 @@ use http::{Response, StatusCode};
 use kinformer_meta::Status;
 use serde_json::{Map, Value};
 
-use crate::handlers::{decode_body, versioned};
+use crate::handlers::{self, decode_body};
 use crate::registry::ResourceInfo;
-use crate::response::{self, errors, Body};
+use crate::response::{errors, Body};
 use crate::router::Ctx;
 use crate::store::object_key;
 use crate::write::{self, Writer};
@@ -298,7 +298,7 @@ pub(crate) fn serve(
     subresource: Option<&str>,
 ) -> Response<Body> {
     match patch(ctx, info, namespace, name, subresource) {
-        Ok((code, object)) => response::json(code, &*versioned(info, &object.into()), ctx.pretty),
+        Ok((code, object)) => handlers::object_response(ctx, info, code, &object.into()),
         Err(status) => ctx.status(&status),
     }
 }

@@ -32,14 +32,6 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// Whether the client asked for a `meta.k8s.io/v1` Table.
-    pub fn wants_table(&self) -> bool {
-        self.accept
-            .split(',')
-            .next()
-            .is_some_and(|first| first.contains("as=Table"))
-    }
-
     /// Whether `?dryRun=All` asks for a write that stores nothing.
     pub fn dry_run(&self) -> bool {
         self.query.get("dryRun").is_some_and(|d| d == "All")

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::faults::Fault;
 use crate::handlers::versioned;
+use crate::negotiate::{self, Output};
 use crate::registry::ResourceInfo;
 use crate::request::ListParams;
 use crate::response::{self, errors, Body};
@@ -24,7 +25,7 @@ use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::server::Shared;
 use crate::store::{Event, EventType};
-use crate::table;
+use crate::{metadata, table};
 
 type Chunk = Result<Frame<Bytes>, std::io::Error>;
 
@@ -106,24 +107,37 @@ struct Sink {
     close_after_events: Option<usize>,
     close_after_bytes: Option<usize>,
     gone_after_events: Option<usize>,
-    /// `includeObject` when the client asked for Table frames.
-    table: Option<String>,
+    /// The form objects are sent in.
+    output: Output,
+    /// `includeObject` for Table frames.
+    include: String,
 }
 
 impl Sink {
-    /// An event's object as the client asked for it: the object, or a one-row Table.
+    /// An event's object as the client asked for it: the object, a one-row Table, or its
+    /// metadata.
     fn render(&self, info: &ResourceInfo, object: &Arc<Value>) -> Value {
         let object = versioned(info, object);
-        match &self.table {
-            Some(include) => {
+        match &self.output {
+            Output::Table(_) => {
                 let rv = object
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
-                table::build(include, info, [&object].into_iter(), rv, None, None)
+                table::build(&self.include, info, [&object].into_iter(), rv, None, None)
             }
-            None => (*object).clone(),
+            Output::Metadata(version) => metadata::partial(version, &object),
+            Output::Object | Output::MetadataList(_) => (*object).clone(),
+        }
+    }
+
+    /// A BOOKMARK object in the client's form (metadata-only watches get metadata-only ones).
+    fn bookmark(&self, info: &ResourceInfo, resource_version: u64, initial_end: bool) -> Value {
+        let object = bookmark_object(info, resource_version, initial_end);
+        match &self.output {
+            Output::Metadata(version) => metadata::partial(version, &object),
+            _ => object,
         }
     }
 
@@ -186,8 +200,13 @@ pub(crate) fn serve(
         Ok(filter) => filter,
         Err(status) => return ctx.status(&status),
     };
+    let output = match negotiate::for_object(&ctx.accept) {
+        Ok(output) => output,
+        Err(status) => return ctx.status(&status),
+    };
+    let content_type = output.content_type();
     let (tx, rx) = mpsc::channel::<Chunk>(64);
-    let table = ctx.wants_table().then(|| ctx.table_include().to_string());
+    let table = (output, ctx.table_include().to_string());
     tokio::spawn(run(
         ctx.shared.clone(),
         info,
@@ -206,7 +225,7 @@ pub(crate) fn serve(
     });
     response::with_headers(
         StatusCode::OK,
-        "application/json",
+        &content_type,
         BodyExt::boxed(StreamBody::new(stream)),
     )
 }
@@ -218,7 +237,7 @@ async fn run(
     params: ListParams,
     faults: Vec<Fault>,
     tx: mpsc::Sender<Chunk>,
-    table: Option<String>,
+    (output, include): (Output, String),
 ) {
     let mut sink = Sink {
         tx,
@@ -227,7 +246,8 @@ async fn run(
         close_after_events: None,
         close_after_bytes: None,
         gone_after_events: None,
-        table,
+        output,
+        include,
     };
     let mut drop_end_bookmark = false;
     for fault in &faults {
@@ -319,7 +339,7 @@ async fn stream(
     let end_bookmark = initial_mode && params.allow_watch_bookmarks && !drop_end_bookmark;
     if end_bookmark {
         sink.send(
-            encode_frame("BOOKMARK", &bookmark_object(info, last_rv, true)),
+            encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, true)),
             last_rv,
         )
         .await?;
@@ -365,11 +385,11 @@ async fn stream(
             // Periodic bookmarks stop where the last one before the deadline takes over.
             _ = tokio::time::sleep_until(next_bookmark), if bookmarks && next_bookmark < final_bookmark => {
                 next_bookmark += interval;
-                sink.send(encode_frame("BOOKMARK", &bookmark_object(info, last_rv, false)), last_rv).await?;
+                sink.send(encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false)), last_rv).await?;
             }
             _ = tokio::time::sleep_until(final_bookmark), if bookmarks && !final_sent => {
                 final_sent = true;
-                sink.send(encode_frame("BOOKMARK", &bookmark_object(info, last_rv, false)), last_rv).await?;
+                sink.send(encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false)), last_rv).await?;
             }
         }
     }

@@ -183,8 +183,13 @@ impl Client {
 
     /// Starts a watch.
     pub async fn watch(&self, path: &str) -> Watch {
+        self.watch_with(path, &[]).await
+    }
+
+    /// Starts a watch with extra request headers.
+    pub async fn watch_with(&self, path: &str, headers: &[(&str, &str)]) -> Watch {
         let response = self
-            .send("GET", path, &[], "")
+            .send("GET", path, headers, "")
             .await
             .expect("watch request failed");
         let status = response.status().as_u16();
