@@ -264,7 +264,7 @@ impl RawApi {
         }
     }
 
-    fn check(&self, single_object: bool) -> Result<()> {
+    pub(crate) fn check(&self, single_object: bool) -> Result<()> {
         if let Some(problem) = &self.invalid {
             return Err(Error::InvalidRequest(problem.clone()));
         }
@@ -381,7 +381,7 @@ impl RawApi {
         decode(&bytes)
     }
 
-    async fn send_bytes(&self, request: http::Request<Bytes>) -> Result<Bytes> {
+    pub(crate) async fn send_bytes(&self, request: http::Request<Bytes>) -> Result<Bytes> {
         self.client.send(request).await?.into_body().bytes().await
     }
 }

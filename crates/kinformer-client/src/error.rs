@@ -222,6 +222,25 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A metadata-only request was answered with another `meta.k8s.io` kind (or a Status)
+    /// than the one asked for, such as a `PartialObjectMetadataList` to a get.
+    #[error("expected a {expected} in the response, found {found}")]
+    UnexpectedKind {
+        /// The kind asked for (`PartialObjectMetadata`, `PartialObjectMetadataList`).
+        expected: &'static str,
+        /// The kind and apiVersion found (`Table (meta.k8s.io/v1)`).
+        found: String,
+    },
+
+    /// A whole object sent in place of metadata (the metadata client's fallback for servers
+    /// that ignore `as=PartialObjectMetadata`) has no name, generateName, uid or
+    /// creationTimestamp, so it is not an object's metadata at all.
+    #[error("a {found} arrived in place of object metadata but has no name, generateName, uid or creationTimestamp")]
+    NotObjectMetadata {
+        /// The kind and apiVersion of what arrived (`Pod (v1)`; empty parts when absent).
+        found: String,
+    },
+
     /// Discovery of one group/version (or of the group list) failed.
     #[error("discovery of {group_version} failed: {source}")]
     DiscoveryFailed {

@@ -2,12 +2,14 @@
 //!
 //! Start with [`Config`] (from a kubeconfig, in-cluster, or a URL) and [`Client`]; then the
 //! generic [`Api`] for any typed kind, the typed `clientset`, the `dynamic` client for any
-//! group/version/resource, and `discovery` plus the REST `mapper`.
+//! group/version/resource, the `metadata` client for names, labels and owners only, and
+//! `discovery` plus the REST `mapper`.
 //!
 //! Modules, in reading order. Part 1, transport: `config` (kubeconfig loading, merging,
 //! in-cluster), `auth` (tokens, basic auth, exec plugins), `transport` (TLS, proxy, retries,
 //! rate limiting), `client`. Part 2, the API: `request` (verbs and query building), `watch`
-//! (the chunked watch decoder), `api`, `clientset`, `dynamic`, `discovery`, `mapper`.
+//! (the chunked watch decoder), `api`, `clientset`, `dynamic`, `metadata` (type and metadata
+//! only, over the wire), `discovery`, `mapper`.
 
 pub mod auth;
 pub mod config;
@@ -21,6 +23,7 @@ pub mod clientset;
 pub mod discovery;
 pub mod dynamic;
 pub mod mapper;
+pub mod metadata;
 pub mod request;
 pub mod watch;
 
@@ -36,6 +39,7 @@ pub use clientset::Clientset;
 pub use discovery::DiscoveryClient;
 pub use dynamic::{DynamicClient, DynamicResource};
 pub use mapper::RestMapper;
+pub use metadata::{MetadataClient, MetadataResource, MetadataWatchStream};
 pub use request::{
     DeleteParams, GetParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy,
 };

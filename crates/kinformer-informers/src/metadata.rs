@@ -2,21 +2,26 @@
 //! ([`PartialObjectMetadata`]) of any resource, for controllers that need names, labels and
 //! owners but not bodies (client-go's `metadatainformer`).
 //!
-//! The cache keeps metadata only, so it is much smaller than a typed or dynamic one. The
-//! objects are still fetched whole and reduced on arrival: asking the server for metadata only
-//! (`Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`) needs support
-//! in the client's request building and in the fake API server, which neither has yet.
+//! Only metadata crosses the wire: every list (each page of a paged list) and every watch
+//! (bookmarks and streamed initial lists included) goes through the metadata client
+//! ([`MetadataClient`]), which asks for `PartialObjectMetadataList` / `PartialObjectMetadata`
+//! of `meta.k8s.io/v1`. A server that ignores the request and sends whole objects still works:
+//! the client keeps only their metadata (see `kinformer_client::metadata` for that fallback
+//! and its errors). The cache holds metadata only, so it is much smaller than a typed or
+//! dynamic one.
+//!
+//! kind and apiVersion: the server labels every object `PartialObjectMetadata` /
+//! `meta.k8s.io/v1`; every object this factory caches, hands to handlers and returns from
+//! listers carries instead the `apiVersion` and `kind` of the resource it describes (`v1` /
+//! `Pod`), as typed and dynamic informers do.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use kinformer_cache::{ListWatch, Lister, SharedIndexInformer, WatchEventStream};
-use kinformer_client::dynamic::{DynamicClient, DynamicResource};
-use kinformer_dynamic::DynamicObject;
-use kinformer_meta::{
-    ApiResource, ListOptions, ObjectList, PartialObjectMetadata, TypeMeta, WatchEvent,
-};
+use kinformer_client::metadata::{MetadataClient, MetadataResource};
+use kinformer_meta::{ApiResource, ListOptions, ObjectList, PartialObjectMetadata};
 
 use crate::error::Result;
 use crate::informer_set::{informer_set_methods, FactoryInner};
@@ -26,14 +31,15 @@ use crate::options::FactoryOptions;
 /// Shared metadata-only informers, one per resource. Clones share the factory.
 #[derive(Clone)]
 pub struct MetadataSharedInformerFactory {
-    inner: Arc<FactoryInner<DynamicClient>>,
+    inner: Arc<FactoryInner<MetadataClient>>,
 }
 
 impl MetadataSharedInformerFactory {
-    /// A factory over `client` with options.
-    pub fn new(client: DynamicClient, options: FactoryOptions) -> Self {
+    /// A factory over `client` (a [`MetadataClient`], or a `Client` or `DynamicClient` to make
+    /// one from) with options.
+    pub fn new(client: impl Into<MetadataClient>, options: FactoryOptions) -> Self {
         MetadataSharedInformerFactory {
-            inner: FactoryInner::new(client, options),
+            inner: FactoryInner::new(client.into(), options),
         }
     }
 
@@ -48,7 +54,6 @@ impl MetadataSharedInformerFactory {
         inner.informers.get_or_insert(&gvr, || {
             let list_watch = MetadataListWatch {
                 resource: inner.resource(resource),
-                types: TypeMeta::new(resource.api_version(), &resource.kind),
                 tweak: inner.options.tweak.clone(),
             };
             SharedIndexInformer::new(
@@ -68,22 +73,22 @@ impl MetadataSharedInformerFactory {
     informer_set_methods!();
 }
 
-/// Lists and watches a resource and keeps only type and metadata of each object.
-struct MetadataListWatch {
-    resource: DynamicResource,
-    types: TypeMeta,
-    tweak: Option<TweakListOptions>,
+impl FactoryInner<MetadataClient> {
+    /// The metadata client of `resource`, limited to the factory's namespace when `resource`
+    /// is namespaced.
+    fn resource(&self, resource: &ApiResource) -> MetadataResource {
+        let target = self.client.resource(resource);
+        match (&self.options.namespace, resource.is_namespaced()) {
+            (Some(namespace), true) => target.namespace(namespace),
+            _ => target,
+        }
+    }
 }
 
-fn reduce(object: DynamicObject, types: &TypeMeta) -> PartialObjectMetadata {
-    let types = match object.types {
-        Some(own) if !own.is_incomplete() => own,
-        _ => types.clone(),
-    };
-    PartialObjectMetadata {
-        types,
-        metadata: object.metadata,
-    }
+/// Lists and watches a resource's metadata through the metadata client.
+struct MetadataListWatch {
+    resource: MetadataResource,
+    tweak: Option<TweakListOptions>,
 }
 
 impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
@@ -93,20 +98,8 @@ impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
     ) -> BoxFuture<'static, Result<ObjectList<PartialObjectMetadata>, kinformer_client::Error>>
     {
         let resource = self.resource.clone();
-        let types = self.types.clone();
         let options = tweaked(&self.tweak, options);
-        async move {
-            let list = resource.list(&options).await?;
-            Ok(ObjectList {
-                metadata: list.metadata,
-                items: list
-                    .items
-                    .into_iter()
-                    .map(|item| reduce(item, &types))
-                    .collect(),
-            })
-        }
-        .boxed()
+        async move { resource.list(&options).await }.boxed()
     }
 
     fn watch(
@@ -115,21 +108,7 @@ impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
     ) -> BoxFuture<'static, Result<WatchEventStream<PartialObjectMetadata>, kinformer_client::Error>>
     {
         let resource = self.resource.clone();
-        let types = self.types.clone();
         let options = tweaked(&self.tweak, options);
-        async move {
-            let stream = resource.watch(&options).await?;
-            let reduced = stream.map(move |event| {
-                event.map(|event| match event {
-                    WatchEvent::Added(o) => WatchEvent::Added(reduce(o, &types)),
-                    WatchEvent::Modified(o) => WatchEvent::Modified(reduce(o, &types)),
-                    WatchEvent::Deleted(o) => WatchEvent::Deleted(reduce(o, &types)),
-                    WatchEvent::Bookmark(bookmark) => WatchEvent::Bookmark(bookmark),
-                    WatchEvent::Error(status) => WatchEvent::Error(status),
-                })
-            });
-            Ok(reduced.boxed())
-        }
-        .boxed()
+        async move { Ok(resource.watch(&options).await?.boxed()) }.boxed()
     }
 }
