@@ -57,9 +57,7 @@ impl Handle {
     /// object without a namespace goes to `default`). Returns the stored object.
     pub fn create(&self, object: Value) -> Result<Value> {
         let info = self.resource_of(&object)?;
-        write::create(&self.shared, &info, None, object, Writer::HANDLE)
-            .map(|stored| (*stored).clone())
-            .map_err(rejected)
+        write::create(&self.shared, &info, None, object, Writer::HANDLE).map_err(rejected)
     }
 
     /// Replaces an object, status included. A `metadata.resourceVersion` in it must be current
@@ -87,7 +85,6 @@ impl Handle {
             object,
             Writer::HANDLE,
         )
-        .map(|stored| (*stored).clone())
         .map_err(rejected)
     }
 
@@ -109,7 +106,7 @@ impl Handle {
             name,
             &Preconditions::default(),
         ) {
-            Ok(Deleted::Gone(last)) | Ok(Deleted::Pending(last)) => Ok(Some((*last).clone())),
+            Ok(Deleted::Gone(last)) | Ok(Deleted::Pending(last)) => Ok(Some(last)),
             Err(status) if status.code == 404 => Ok(None),
             Err(status) => Err(rejected(status)),
         }
@@ -127,7 +124,7 @@ impl Handle {
         let namespace = namespace.or(info.namespaced.then_some("default"));
         let key = object_key(namespace.filter(|_| info.namespaced), name);
         let object = self.shared.store().get(&info, &key)?;
-        Some((*object).clone())
+        Some(object.value())
     }
 
     /// Every object of a kind (in one namespace, or all), in key order.
@@ -142,7 +139,7 @@ impl Handle {
         };
         snapshot
             .range(&prefix, None)
-            .map(|(_, v)| (**v).clone())
+            .map(|(_, v)| v.value())
             .collect()
     }
 

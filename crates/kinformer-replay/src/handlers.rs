@@ -13,6 +13,7 @@ use crate::response::{self, errors, Body};
 use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::store::object_key;
+use crate::stored::Stored;
 use crate::write::{self, Deleted, Preconditions, Writer};
 use crate::{metadata, table};
 
@@ -61,24 +62,25 @@ pub(crate) fn object_response(
     ctx: &Ctx,
     info: &ResourceInfo,
     code: StatusCode,
-    object: &Arc<Value>,
+    object: &Value,
 ) -> Response<Body> {
     // A write has happened by now: an Accept it cannot honour gets the plain object.
     let output = negotiate::for_object(&ctx.accept).unwrap_or(Output::Object);
-    render_object(ctx, info, code, object, &output)
+    render_object(ctx, info, code, &Stored::encode(object), &output)
 }
 
-/// One object in the negotiated form: the object, a one-row Table, or its metadata.
+/// One object in the negotiated form: the object (kind and apiVersion of the route in
+/// front of the stored bytes), a one-row Table, or its metadata.
 pub(crate) fn render_object(
     ctx: &Ctx,
     info: &ResourceInfo,
     code: StatusCode,
-    object: &Arc<Value>,
+    object: &Stored,
     output: &Output,
 ) -> Response<Body> {
-    let object = versioned(info, object);
     match output {
         Output::Table(_) => {
+            let object = versioned(info, &Arc::new(object.value()));
             let rv = object
                 .pointer("/metadata/resourceVersion")
                 .and_then(Value::as_str)
@@ -94,10 +96,24 @@ pub(crate) fn render_object(
             response::json(code, &table, ctx.pretty)
         }
         Output::Metadata(version) => {
-            let bytes = response::encode(&metadata::partial(version, &object), ctx.pretty);
+            let bytes = if ctx.pretty {
+                response::encode(&metadata::partial(version, &object.value()), true)
+            } else {
+                let mut out = Vec::with_capacity(object.metadata().len() + 96);
+                object.write_partial(version, &mut out);
+                out
+            };
             response::with_headers(code, &output.content_type(), response::full(bytes))
         }
-        Output::Object | Output::MetadataList(_) => response::json(code, &*object, ctx.pretty),
+        Output::Object | Output::MetadataList(_) if ctx.pretty => {
+            let object = versioned(info, &Arc::new(object.value()));
+            response::json(code, &*object, true)
+        }
+        Output::Object | Output::MetadataList(_) => response::with_headers(
+            code,
+            "application/json",
+            response::full(object.object_bytes(&info.kind, &info.api_version())),
+        ),
     }
 }
 
@@ -262,13 +278,10 @@ pub(crate) fn delete_collection(
             .range(&prefix, None)
             .filter(|(_, object)| filter.matches(object))
             .map(|(_, object)| {
-                let meta = |f: &str| {
-                    object
-                        .pointer(&format!("/metadata/{f}"))
-                        .and_then(Value::as_str)
-                        .map(String::from)
-                };
-                (meta("namespace"), meta("name").unwrap_or_default())
+                (
+                    object.namespace().map(String::from),
+                    object.name().to_string(),
+                )
             })
             .collect()
     };
@@ -293,7 +306,7 @@ pub(crate) fn delete_collection(
         "kind": format!("{}List", info.kind),
         "apiVersion": info.api_version(),
         "metadata": {"resourceVersion": rv},
-        "items": items.iter().map(|o| crate::list::Item(o)).collect::<Vec<_>>(),
+        "items": items.iter().map(crate::list::Item).collect::<Vec<_>>(),
     });
     response::json(StatusCode::OK, &list, ctx.pretty)
 }

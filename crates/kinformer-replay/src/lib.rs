@@ -7,7 +7,7 @@
 //! `fixtures/recordings/`.
 //!
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
-//! `registry` (served kinds), `store` (objects, resourceVersion, history), `router`,
+//! `registry` (served kinds), `store` (objects, resourceVersion, history), `stored` (one object encoded once), `router`,
 //! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
 //! `discovery`, `openapi`, `negotiate` (Accept headers), `table`, `metadata`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `recorder`, `error`.
 
@@ -35,6 +35,7 @@ mod router;
 mod selector;
 mod server;
 mod store;
+mod stored;
 mod table;
 pub mod tls;
 mod watch;

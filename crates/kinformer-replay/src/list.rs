@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use base64::Engine;
+use bytes::Bytes;
 use http::{Response, StatusCode};
 use kinformer_meta::{ListMeta, Status};
 use serde::ser::SerializeMap;
@@ -18,6 +19,7 @@ use crate::response::{self, errors, Body};
 use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::server::Shared;
+use crate::stored::{write_type_meta, Stored};
 use crate::{metadata, table};
 
 /// A list item: the object without `kind` and `apiVersion`, as a real apiserver sends it.
@@ -190,87 +192,155 @@ pub(crate) async fn serve(
     };
     let limit = if may_page { params.limit } else { None };
     let prefix = namespace.map(|ns| format!("{ns}/")).unwrap_or_default();
-    let store = ctx.shared.store();
-    let Some(snapshot) = store.snapshot(info, rv) else {
-        drop(store);
-        return ctx.status(&errors::list_too_old());
-    };
-    let mut items: Vec<&Arc<Value>> = Vec::new();
-    let mut last_key = None;
-    let mut more = false;
-    let mut range = snapshot.range(&prefix, start_after.as_deref());
-    for (key, object) in range.by_ref() {
-        if !filter.matches(object) {
-            continue;
-        }
-        items.push(object);
-        last_key = Some(key);
-        if limit.is_some_and(|l| items.len() >= l) {
-            break;
-        }
-    }
-    let mut remaining = None;
-    if limit.is_some_and(|l| items.len() >= l) {
-        let rest = if filter.has_selectors() {
-            usize::from(range.next().is_some())
-        } else {
-            range.count()
+    let (items, continue_token, remaining) = {
+        let store = ctx.shared.store();
+        let Some(snapshot) = store.snapshot(info, rv) else {
+            drop(store);
+            return ctx.status(&errors::list_too_old());
         };
-        more = rest > 0;
-        if more && !filter.has_selectors() {
-            remaining = Some(rest as i64);
-        }
-    }
-    let continue_token = match (more, last_key) {
-        (true, Some(key)) => Some(
-            ContinueToken {
-                v: "meta.k8s.io/v1".into(),
-                rv: rv as i64,
-                start: format!("/{}\0", relative_key(key, namespace)),
+        let mut items: Vec<Arc<Stored>> = Vec::new();
+        let mut last_key = None;
+        let mut more = false;
+        let mut range = snapshot.range(&prefix, start_after.as_deref());
+        for (key, object) in range.by_ref() {
+            if !filter.matches(object) {
+                continue;
             }
-            .encode(),
-        ),
-        _ => None,
+            items.push(object.clone());
+            last_key = Some(key);
+            if limit.is_some_and(|l| items.len() >= l) {
+                break;
+            }
+        }
+        let mut remaining = None;
+        if limit.is_some_and(|l| items.len() >= l) {
+            let rest = if filter.has_selectors() {
+                usize::from(range.next().is_some())
+            } else {
+                range.count()
+            };
+            more = rest > 0;
+            if more && !filter.has_selectors() {
+                remaining = Some(rest as i64);
+            }
+        }
+        let continue_token = match (more, last_key) {
+            (true, Some(key)) => Some(
+                ContinueToken {
+                    v: "meta.k8s.io/v1".into(),
+                    rv: rv as i64,
+                    start: format!("/{}\0", relative_key(key, namespace)),
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        (items, continue_token, remaining)
+    };
+    let metadata = ListMeta {
+        resource_version: Some(rv.to_string()),
+        continue_token,
+        remaining_item_count: remaining,
+        self_link: None,
     };
     match &output {
         Output::Table(_) => {
+            let values: Vec<Arc<Value>> = items.iter().map(|o| Arc::new(o.value())).collect();
             let table = table::build(
                 ctx.table_include(),
                 info,
-                items.into_iter(),
+                values.iter(),
                 rv.to_string(),
-                continue_token,
-                remaining,
+                metadata.continue_token,
+                metadata.remaining_item_count,
             );
-            return response::json(StatusCode::OK, &table, ctx.pretty);
+            response::json(StatusCode::OK, &table, ctx.pretty)
         }
-        Output::MetadataList(version) => {
+        Output::MetadataList(version) if ctx.pretty => {
+            let values: Vec<Value> = items.iter().map(|o| o.value()).collect();
             let list = metadata::list(
                 version,
-                items.into_iter().map(|o| &**o),
+                values.iter(),
                 rv.to_string(),
-                continue_token,
-                remaining,
+                metadata.continue_token,
+                metadata.remaining_item_count,
             );
-            let bytes = response::encode(&list, ctx.pretty);
-            let content_type = output.content_type();
-            return response::with_headers(StatusCode::OK, &content_type, response::full(bytes));
+            let bytes = response::encode(&list, true);
+            response::with_headers(
+                StatusCode::OK,
+                &output.content_type(),
+                response::full(bytes),
+            )
         }
-        Output::Object | Output::Metadata(_) => {}
+        Output::MetadataList(version) => {
+            let head = list_head(
+                "PartialObjectMetadataList",
+                &format!("meta.k8s.io/{version}"),
+                &metadata,
+            );
+            let prefix = Bytes::from(format!(
+                "{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/{version}\",\"metadata\":"
+            ));
+            let mut pieces = Vec::with_capacity(items.len() * 3 + 2);
+            pieces.push(head);
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    pieces.push(Bytes::from_static(b"},"));
+                }
+                pieces.push(prefix.clone());
+                pieces.push(item.metadata_bytes());
+            }
+            pieces.push(Bytes::from_static(if items.is_empty() {
+                b"]}"
+            } else {
+                b"}]}"
+            }));
+            response::with_headers(
+                StatusCode::OK,
+                &output.content_type(),
+                response::pieces(pieces),
+            )
+        }
+        Output::Object | Output::Metadata(_) if ctx.pretty => {
+            let values: Vec<Value> = items.iter().map(|o| o.value()).collect();
+            let body = ListBody {
+                kind: format!("{}List", info.kind),
+                api_version: info.api_version(),
+                metadata,
+                items: values.iter().map(Item).collect(),
+            };
+            let bytes = response::encode(&body, true);
+            response::with_headers(StatusCode::OK, "application/json", response::full(bytes))
+        }
+        Output::Object | Output::Metadata(_) => {
+            let head = list_head(
+                &format!("{}List", info.kind),
+                &info.api_version(),
+                &metadata,
+            );
+            let mut pieces = Vec::with_capacity(items.len() * 2 + 2);
+            pieces.push(head);
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    pieces.push(Bytes::from_static(b","));
+                }
+                pieces.push(item.item_bytes());
+            }
+            pieces.push(Bytes::from_static(b"]}"));
+            response::with_headers(StatusCode::OK, "application/json", response::pieces(pieces))
+        }
     }
-    let body = ListBody {
-        kind: format!("{}List", info.kind),
-        api_version: info.api_version(),
-        metadata: ListMeta {
-            resource_version: Some(rv.to_string()),
-            continue_token,
-            remaining_item_count: remaining,
-            self_link: None,
-        },
-        items: items.into_iter().map(|o| Item(o)).collect(),
-    };
-    let bytes = response::encode(&body, ctx.pretty);
-    response::with_headers(StatusCode::OK, "application/json", response::full(bytes))
+}
+
+/// `{"kind":K,"apiVersion":V,"metadata":{...},"items":[`.
+fn list_head(kind: &str, api_version: &str, metadata: &ListMeta) -> Bytes {
+    let mut head = Vec::with_capacity(256);
+    write_type_meta(kind, api_version, &mut head);
+    head.extend_from_slice(b",\"metadata\":");
+    // Serializing our own plain struct into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut head, metadata);
+    head.extend_from_slice(b",\"items\":[");
+    Bytes::from(head)
 }
 
 #[cfg(test)]

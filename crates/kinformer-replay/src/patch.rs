@@ -298,7 +298,7 @@ pub(crate) fn serve(
     subresource: Option<&str>,
 ) -> Response<Body> {
     match patch(ctx, info, namespace, name, subresource) {
-        Ok((code, object)) => handlers::object_response(ctx, info, code, &object.into()),
+        Ok((code, object)) => handlers::object_response(ctx, info, code, &object),
         Err(status) => ctx.status(&status),
     }
 }
@@ -349,7 +349,10 @@ fn patch(
         subresource,
         dry_run: ctx.dry_run(),
     };
-    let existing = ctx.shared.store().get(info, &object_key(namespace, name));
+    let existing = ctx
+        .shared
+        .store()
+        .get_value(info, &object_key(namespace, name));
     let Some(existing) = existing else {
         if apply && subresource.is_none() {
             let mut object = body;
@@ -358,11 +361,11 @@ fn patch(
                     .or_insert_with(|| Value::String(name.to_string()));
             }
             let created = write::create(&ctx.shared, info, namespace, object, writer)?;
-            return Ok((StatusCode::CREATED, (*created).clone()));
+            return Ok((StatusCode::CREATED, created));
         }
         return Err(errors::not_found(info, name));
     };
-    let mut patched = (*existing).clone();
+    let mut patched = existing;
     match media.as_str() {
         "application/json-patch+json" => {
             patched = json_patch(&patched, &body).map_err(|e| {
@@ -379,7 +382,7 @@ fn patch(
         _ => strategic_merge(&mut patched, &body),
     }
     let updated = write::update(&ctx.shared, info, namespace, name, patched, writer)?;
-    Ok((StatusCode::OK, (*updated).clone()))
+    Ok((StatusCode::OK, updated))
 }
 
 #[cfg(test)]

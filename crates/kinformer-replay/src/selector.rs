@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::registry::ResourceInfo;
 use crate::response::errors;
+use crate::stored::Stored;
 
 /// A parsed namespace + label + field filter.
 #[derive(Debug, Default)]
@@ -120,22 +121,24 @@ impl Filter {
         self.labels.is_some() || self.fields.is_some()
     }
 
-    /// Whether `object` passes the label and field selectors (not the namespace).
-    pub fn matches(&self, object: &Value) -> bool {
+    /// Whether `object` passes the label and field selectors (not the namespace). Labels,
+    /// name and namespace come from the fields extracted at commit; other fields decode.
+    pub fn matches(&self, object: &Stored) -> bool {
         if let Some(selector) = &self.labels {
-            let labels = object.pointer("/metadata/labels");
-            let found = selector
-                .matches_with(|key| labels.and_then(|l| l.get(key)).and_then(Value::as_str));
-            if !found {
+            if !selector.matches_with(|key| object.label(key)) {
                 return false;
             }
         }
         if let Some(selector) = &self.fields {
-            let found = selector.matches_with(|field| {
-                if field == "metadata.namespace" {
-                    return Some(field_value(object, field).unwrap_or(Cow::Borrowed("")));
-                }
-                field_value(object, field)
+            let needs_decode = selector
+                .requirements()
+                .iter()
+                .any(|r| r.field != "metadata.name" && r.field != "metadata.namespace");
+            let decoded = needs_decode.then(|| object.value());
+            let found = selector.matches_with(|field| match field {
+                "metadata.name" => Some(Cow::Borrowed(object.name())),
+                "metadata.namespace" => Some(Cow::Borrowed(object.namespace().unwrap_or(""))),
+                _ => decoded.as_ref().and_then(|v| field_value(v, field)),
             });
             if !found {
                 return false;

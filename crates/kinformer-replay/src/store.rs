@@ -1,5 +1,6 @@
-//! The object store: every object as JSON, one global resourceVersion counter (like etcd's
-//! revision), and a bounded event history with a compaction point that watches replay from.
+//! The object store: every object encoded once as compact JSON bytes (`Stored`), one global
+//! resourceVersion counter (like etcd's revision), and a bounded event history with a
+//! compaction point that watches replay from.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::registry::{resources_from_crd, Registry, ResourceInfo};
+use crate::stored::Stored;
 
 /// What happened to an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,9 +34,9 @@ pub(crate) struct Event {
     /// The change.
     pub event_type: EventType,
     /// The new state (for a delete: the last state, stamped with the delete's RV).
-    pub object: Arc<Value>,
+    pub object: Arc<Stored>,
     /// The state before the change, if the object existed.
-    pub previous: Option<Arc<Value>>,
+    pub previous: Option<Arc<Stored>>,
 }
 
 /// The object key of `namespace/name`, or `name` at cluster scope.
@@ -51,7 +53,7 @@ pub(crate) struct Store {
     /// Served resources.
     pub registry: Registry,
     resource_version: u64,
-    objects: HashMap<String, BTreeMap<String, Arc<Value>>>,
+    objects: HashMap<String, BTreeMap<String, Arc<Stored>>>,
     history: VecDeque<Arc<Event>>,
     history_limit: usize,
     compacted: u64,
@@ -94,29 +96,35 @@ impl Store {
     }
 
     /// One object.
-    pub fn get(&self, info: &ResourceInfo, key: &str) -> Option<Arc<Value>> {
+    pub fn get(&self, info: &ResourceInfo, key: &str) -> Option<Arc<Stored>> {
         self.objects.get(&info.storage_key())?.get(key).cloned()
     }
 
-    /// Stores a new state, stamping the next resourceVersion into it, and records the event.
+    /// One object, decoded (for writes and the handle).
+    pub fn get_value(&self, info: &ResourceInfo, key: &str) -> Option<Value> {
+        self.get(info, key).map(|stored| stored.value())
+    }
+
+    /// Stores a new state, stamping the next resourceVersion into it, encodes it once and
+    /// records the event. Returns the stamped object.
     pub fn commit(
         &mut self,
         info: &ResourceInfo,
         key: &str,
         event_type: EventType,
         mut object: Value,
-    ) -> Arc<Value> {
+    ) -> Value {
         self.resource_version += 1;
         let rv = self.resource_version;
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
         }
-        let object = Arc::new(object);
+        let stored = Arc::new(Stored::encode(&object));
         let bucket = self.objects.entry(info.storage_key()).or_default();
         let previous = if event_type == EventType::Deleted {
             bucket.remove(key)
         } else {
-            bucket.insert(key.to_string(), object.clone())
+            bucket.insert(key.to_string(), stored.clone())
         };
         if info.group == "apiextensions.k8s.io" && info.plural == "customresourcedefinitions" {
             self.sync_crd(&object, event_type);
@@ -126,7 +134,7 @@ impl Store {
             resource: info.storage_key(),
             key: key.to_string(),
             event_type,
-            object: object.clone(),
+            object: stored,
             previous,
         }));
         while self.history.len() > self.history_limit {
@@ -171,7 +179,7 @@ impl Store {
     pub fn snapshot(&self, info: &ResourceInfo, resource_version: u64) -> Option<Snapshot<'_>> {
         let resource = info.storage_key();
         let current = self.objects.get(&resource);
-        let mut overlay: BTreeMap<String, Option<Arc<Value>>> = BTreeMap::new();
+        let mut overlay: BTreeMap<String, Option<Arc<Stored>>> = BTreeMap::new();
         if resource_version < self.resource_version {
             // Undo every later change: the first change after the RV knows the state before it.
             for event in self.events_since(&resource, resource_version)? {
@@ -200,8 +208,8 @@ impl Store {
 
 /// A resource's objects at some resourceVersion: the current map corrected by an overlay.
 pub(crate) struct Snapshot<'a> {
-    current: Option<&'a BTreeMap<String, Arc<Value>>>,
-    overlay: BTreeMap<String, Option<Arc<Value>>>,
+    current: Option<&'a BTreeMap<String, Arc<Stored>>>,
+    overlay: BTreeMap<String, Option<Arc<Stored>>>,
 }
 
 impl Snapshot<'_> {
@@ -210,7 +218,7 @@ impl Snapshot<'_> {
         &'s self,
         prefix: &'s str,
         after: Option<&'s str>,
-    ) -> impl Iterator<Item = (&'s str, &'s Arc<Value>)> + 's {
+    ) -> impl Iterator<Item = (&'s str, &'s Arc<Stored>)> + 's {
         let lower = match after {
             Some(key) if key >= prefix => Bound::Excluded(key.to_string()),
             _ => Bound::Included(prefix.to_string()),
@@ -246,10 +254,10 @@ struct MergeByKey<L: Iterator, R: Iterator> {
 
 impl<'a, L, R> Iterator for MergeByKey<L, R>
 where
-    L: Iterator<Item = (&'a str, Option<&'a Arc<Value>>)>,
-    R: Iterator<Item = (&'a str, Option<&'a Arc<Value>>)>,
+    L: Iterator<Item = (&'a str, Option<&'a Arc<Stored>>)>,
+    R: Iterator<Item = (&'a str, Option<&'a Arc<Stored>>)>,
 {
-    type Item = (&'a str, Option<&'a Arc<Value>>);
+    type Item = (&'a str, Option<&'a Arc<Stored>>);
 
     fn next(&mut self) -> Option<Self::Item> {
         match (self.left.peek(), self.right.peek()) {

@@ -1,5 +1,6 @@
-//! WATCH: a chunked `application/json` stream, one `{"type":…,"object":…}` per line, flushed
-//! per event. Initial ADDED events and the initial-events-end bookmark, history replay from a
+//! WATCH: a chunked `application/json` stream, one `{"type":…,"object":…}` per line. Frames
+//! are spliced from the objects' stored bytes (no per-watcher encoding) into a buffer sent in
+//! large chunks whenever it fills and whenever the watch has caught up. Initial ADDED events and the initial-events-end bookmark, history replay from a
 //! resourceVersion (ERROR 410 when compacted), selector enter/leave as ADDED/DELETED, periodic
 //! bookmarks plus one before `timeoutSeconds` ends the stream, and the scripted watch faults.
 
@@ -25,6 +26,7 @@ use crate::router::Ctx;
 use crate::selector::Filter;
 use crate::server::Shared;
 use crate::store::{Event, EventType};
+use crate::stored::Stored;
 use crate::{metadata, table};
 
 type Chunk = Result<Frame<Bytes>, std::io::Error>;
@@ -63,7 +65,7 @@ pub(crate) fn bookmark_object(
 }
 
 /// The frame one stored event produces for a watcher with `filter`, if any.
-pub(crate) fn event_frame(event: &Event, filter: &Filter) -> Option<(&'static str, Arc<Value>)> {
+pub(crate) fn event_frame(event: &Event, filter: &Filter) -> Option<(&'static str, Arc<Stored>)> {
     if let Some(ns) = &filter.namespace {
         let in_ns = event.key.len() > ns.len()
             && event.key.starts_with(ns.as_str())
@@ -82,14 +84,14 @@ pub(crate) fn event_frame(event: &Event, filter: &Filter) -> Option<(&'static st
             (false, true) => Some(("ADDED", event.object.clone())),
             (true, false) => {
                 // Leaving the selector: the old state, stamped with this change's RV.
-                let mut old = (**event.previous.as_ref()?).clone();
+                let mut old = event.previous.as_ref()?.value();
                 if let Some(meta) = old.get_mut("metadata").and_then(Value::as_object_mut) {
                     meta.insert(
                         "resourceVersion".into(),
                         json!(event.resource_version.to_string()),
                     );
                 }
-                Some(("DELETED", Arc::new(old)))
+                Some(("DELETED", Arc::new(Stored::encode(&old))))
             }
             (false, false) => None,
         },
@@ -99,7 +101,7 @@ pub(crate) fn event_frame(event: &Event, filter: &Filter) -> Option<(&'static st
 /// Why a stream stops early.
 struct Stop;
 
-/// Sends frames, applying the byte/event faults.
+/// Buffers frames and sends them in large chunks, applying the byte/event faults per frame.
 struct Sink {
     tx: mpsc::Sender<Chunk>,
     events: usize,
@@ -111,25 +113,35 @@ struct Sink {
     output: Output,
     /// `includeObject` for Table frames.
     include: String,
+    /// Frames not yet handed to hyper.
+    buffer: Vec<u8>,
 }
 
 impl Sink {
-    /// An event's object as the client asked for it: the object, a one-row Table, or its
-    /// metadata.
-    fn render(&self, info: &ResourceInfo, object: &Arc<Value>) -> Value {
-        let object = versioned(info, object);
+    /// Appends one event's frame (the object in the client's form) to the buffer.
+    fn write_event(&mut self, info: &ResourceInfo, event_type: &str, object: &Stored) {
+        let out = &mut self.buffer;
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(event_type.as_bytes());
+        out.extend_from_slice(b"\",\"object\":");
         match &self.output {
             Output::Table(_) => {
+                let object = versioned(info, &Arc::new(object.value()));
                 let rv = object
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
-                table::build(&self.include, info, [&object].into_iter(), rv, None, None)
+                let table =
+                    table::build(&self.include, info, [&object].into_iter(), rv, None, None);
+                let _ = serde_json::to_writer(&mut *out, &table);
             }
-            Output::Metadata(version) => metadata::partial(version, &object),
-            Output::Object | Output::MetadataList(_) => (*object).clone(),
+            Output::Metadata(version) => object.write_partial(version, out),
+            Output::Object | Output::MetadataList(_) => {
+                object.write_object(&info.kind, &info.api_version(), out)
+            }
         }
+        out.extend_from_slice(b"}\n");
     }
 
     /// A BOOKMARK object in the client's form (metadata-only watches get metadata-only ones).
@@ -141,7 +153,20 @@ impl Sink {
         }
     }
 
-    async fn cut(&self) -> Stop {
+    /// Hands the buffered frames to hyper.
+    async fn flush(&mut self) -> Result<(), Stop> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(response::FRAME_SIZE + 16 * 1024),
+        ));
+        self.tx.send(Ok(Frame::data(chunk))).await.map_err(|_| Stop)
+    }
+
+    async fn cut(&mut self) -> Stop {
+        let _ = self.flush().await;
         let _ = self
             .tx
             .send(Err(std::io::Error::other(
@@ -151,33 +176,64 @@ impl Sink {
         Stop
     }
 
-    async fn send(&mut self, frame: Bytes, resource_version: u64) -> Result<(), Stop> {
+    /// Sends an ERROR frame after what is buffered; the stream then ends.
+    async fn error(&mut self, status: &kinformer_meta::Status) -> Stop {
+        let frame = encode_frame("ERROR", &serde_json::to_value(status).unwrap_or_default());
+        self.buffer.extend_from_slice(&frame);
+        let _ = self.flush().await;
+        Stop
+    }
+
+    /// Sends one event.
+    async fn send_event(
+        &mut self,
+        info: &ResourceInfo,
+        event_type: &str,
+        object: &Stored,
+        resource_version: u64,
+    ) -> Result<(), Stop> {
+        let start = self.buffer.len();
+        if self.gone_after_events != Some(self.events)
+            && self.close_after_events.is_none_or(|n| self.events < n)
+        {
+            self.write_event(info, event_type, object);
+        }
+        self.commit(start, resource_version).await
+    }
+
+    /// Sends a frame that is not a stored object (bookmarks).
+    async fn send_value(&mut self, frame: Bytes, resource_version: u64) -> Result<(), Stop> {
+        let start = self.buffer.len();
+        self.buffer.extend_from_slice(&frame);
+        self.commit(start, resource_version).await
+    }
+
+    /// Applies the faults to the frame written at `start..`, then counts it.
+    async fn commit(&mut self, start: usize, resource_version: u64) -> Result<(), Stop> {
         if self.gone_after_events == Some(self.events) {
+            self.buffer.truncate(start);
             let status = errors::watch_too_old(resource_version, resource_version);
-            let error = encode_frame("ERROR", &serde_json::to_value(&status).unwrap_or_default());
-            let _ = self.tx.send(Ok(Frame::data(error))).await;
-            return Err(Stop);
+            return Err(self.error(&status).await);
         }
         if self.close_after_events.is_some_and(|n| self.events >= n) {
+            self.buffer.truncate(start);
             return Err(self.cut().await);
         }
+        let length = self.buffer.len() - start;
         if let Some(limit) = self.close_after_bytes {
-            if self.bytes + frame.len() > limit {
-                let head = frame.slice(..limit.saturating_sub(self.bytes));
-                if !head.is_empty() {
-                    let _ = self.tx.send(Ok(Frame::data(head))).await;
-                }
+            if self.bytes + length > limit {
+                self.buffer
+                    .truncate(start + limit.saturating_sub(self.bytes));
                 return Err(self.cut().await);
             }
         }
-        self.bytes += frame.len();
+        self.bytes += length;
         self.events += 1;
-        self.tx
-            .send(Ok(Frame::data(frame)))
-            .await
-            .map_err(|_| Stop)?;
         if self.close_after_events.is_some_and(|n| self.events >= n) {
             return Err(self.cut().await);
+        }
+        if self.buffer.len() >= response::FRAME_SIZE {
+            self.flush().await?;
         }
         Ok(())
     }
@@ -205,7 +261,7 @@ pub(crate) fn serve(
         Err(status) => return ctx.status(&status),
     };
     let content_type = output.content_type();
-    let (tx, rx) = mpsc::channel::<Chunk>(64);
+    let (tx, rx) = mpsc::channel::<Chunk>(8);
     let table = (output, ctx.table_include().to_string());
     tokio::spawn(run(
         ctx.shared.clone(),
@@ -248,6 +304,7 @@ async fn run(
         gone_after_events: None,
         output,
         include,
+        buffer: Vec::with_capacity(64 * 1024),
     };
     let mut drop_end_bookmark = false;
     for fault in &faults {
@@ -303,7 +360,7 @@ async fn stream(
         let store = shared.store();
         let current = store.resource_version();
         if initial_mode {
-            let objects: Vec<Arc<Value>> = match store.snapshot(info, current) {
+            let objects: Vec<Arc<Stored>> = match store.snapshot(info, current) {
                 Some(snapshot) => snapshot
                     .range(&prefix, None)
                     .filter(|(_, o)| filter.matches(o))
@@ -328,21 +385,16 @@ async fn stream(
     if last_rv == 0 {
         let requested = params.resource_version.unwrap_or(0);
         let status = errors::watch_too_old(requested, shared.store().compacted());
-        let frame = encode_frame("ERROR", &serde_json::to_value(&status).unwrap_or_default());
-        let _ = sink.tx.send(Ok(Frame::data(frame))).await;
-        return Err(Stop);
+        return Err(sink.error(&status).await);
     }
     for object in &initial {
-        sink.send(encode_frame("ADDED", &sink.render(info, object)), last_rv)
-            .await?;
+        sink.send_event(info, "ADDED", object, last_rv).await?;
     }
+    drop(initial);
     let end_bookmark = initial_mode && params.allow_watch_bookmarks && !drop_end_bookmark;
     if end_bookmark {
-        sink.send(
-            encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, true)),
-            last_rv,
-        )
-        .await?;
+        let frame = encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, true));
+        sink.send_value(frame, last_rv).await?;
     }
     let bookmarks = params.allow_watch_bookmarks;
     let interval = shared
@@ -363,19 +415,17 @@ async fn stream(
         let Some((events, current, _)) = drained else {
             let compacted = shared.store().compacted();
             let status = errors::watch_too_old(last_rv, compacted);
-            let frame = encode_frame("ERROR", &serde_json::to_value(&status).unwrap_or_default());
-            let _ = sink.tx.send(Ok(Frame::data(frame))).await;
-            return Err(Stop);
+            return Err(sink.error(&status).await);
         };
         for event in &events {
             if let Some((event_type, object)) = event_frame(event, filter) {
-                sink.send(
-                    encode_frame(event_type, &sink.render(info, &object)),
-                    event.resource_version,
-                )
-                .await?;
+                sink.send_event(info, event_type, &object, event.resource_version)
+                    .await?;
             }
         }
+        drop(events);
+        // Caught up: whatever is buffered goes out before the wait.
+        sink.flush().await?;
         last_rv = last_rv.max(current);
         tokio::select! {
             biased;
@@ -385,11 +435,15 @@ async fn stream(
             // Periodic bookmarks stop where the last one before the deadline takes over.
             _ = tokio::time::sleep_until(next_bookmark), if bookmarks && next_bookmark < final_bookmark => {
                 next_bookmark += interval;
-                sink.send(encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false)), last_rv).await?;
+                let frame = encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false));
+                sink.send_value(frame, last_rv).await?;
+                sink.flush().await?;
             }
             _ = tokio::time::sleep_until(final_bookmark), if bookmarks && !final_sent => {
                 final_sent = true;
-                sink.send(encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false)), last_rv).await?;
+                let frame = encode_frame("BOOKMARK", &sink.bookmark(info, last_rv, false));
+                sink.send_value(frame, last_rv).await?;
+                sink.flush().await?;
             }
         }
     }
@@ -399,9 +453,9 @@ async fn stream(
 mod tests {
     use super::*;
 
-    fn pod(labels: Value, rv: &str) -> Arc<Value> {
-        Arc::new(json!({"kind": "Pod", "apiVersion": "v1",
-            "metadata": {"name": "p", "namespace": "ns", "labels": labels, "resourceVersion": rv}}))
+    fn pod(labels: Value, rv: &str) -> Arc<Stored> {
+        Arc::new(Stored::encode(&json!({"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "p", "namespace": "ns", "labels": labels, "resourceVersion": rv}})))
     }
 
     fn modified(before: Value, after: Value) -> Event {
@@ -438,6 +492,7 @@ mod tests {
         let (kind, object) =
             event_frame(&modified(json!({"app": "a"}), json!({"app": "b"})), &filter).unwrap();
         assert_eq!(kind, "DELETED");
+        let object = object.value();
         assert_eq!(object["metadata"]["labels"]["app"], "a");
         assert_eq!(object["metadata"]["resourceVersion"], "18");
         let (kind, _) =

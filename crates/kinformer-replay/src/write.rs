@@ -2,8 +2,6 @@
 //! timestamps, managedFields), update (optimistic concurrency, status subresource), delete
 //! (preconditions, finalizers and deletionTimestamp).
 
-use std::sync::Arc;
-
 use kinformer_meta::{Status, Time};
 use serde_json::{json, Map, Value};
 
@@ -39,9 +37,9 @@ impl Writer<'static> {
 #[derive(Debug)]
 pub(crate) enum Deleted {
     /// The object is gone; this was its last state.
-    Gone(Arc<Value>),
+    Gone(Value),
     /// Finalizers remain: the object now carries a deletionTimestamp.
-    Pending(Arc<Value>),
+    Pending(Value),
 }
 
 /// Preconditions of a delete.
@@ -192,7 +190,7 @@ pub(crate) fn create(
     path_ns: Option<&str>,
     mut object: Value,
     writer: Writer<'_>,
-) -> Result<Arc<Value>, Status> {
+) -> Result<Value, Status> {
     if !object.is_object() {
         return Err(errors::bad_request(format!(
             "the object provided is unrecognized (must be of type {})",
@@ -249,7 +247,7 @@ pub(crate) fn create(
         return Err(errors::already_exists(info, &name));
     }
     if writer.dry_run {
-        return Ok(Arc::new(object));
+        return Ok(object);
     }
     let stored = store.commit(info, &key, EventType::Added, object);
     let rv = store.resource_version();
@@ -279,7 +277,7 @@ pub(crate) fn update(
     name: &str,
     mut object: Value,
     writer: Writer<'_>,
-) -> Result<Arc<Value>, Status> {
+) -> Result<Value, Status> {
     if !object.is_object() {
         return Err(errors::bad_request(format!(
             "the object provided is unrecognized (must be of type {})",
@@ -297,7 +295,7 @@ pub(crate) fn update(
     }
     let key = object_key(namespace.as_deref(), name);
     let mut store = shared.store();
-    let Some(existing) = store.get(info, &key) else {
+    let Some(existing) = store.get_value(info, &key) else {
         return Err(errors::not_found(info, name));
     };
     if let Some(rv) = meta_str(&object, "resourceVersion").filter(|rv| !rv.is_empty()) {
@@ -306,7 +304,7 @@ pub(crate) fn update(
         }
     }
     let mut next = if writer.subresource == Some("status") {
-        let mut next = (*existing).clone();
+        let mut next = existing.clone();
         next["status"] = object.get("status").cloned().unwrap_or(json!({}));
         next
     } else {
@@ -367,7 +365,7 @@ pub(crate) fn update(
         EventType::Modified
     };
     if writer.dry_run {
-        return Ok(Arc::new(next));
+        return Ok(next);
     }
     let stored = store.commit(info, &key, event, next);
     let rv = store.resource_version();
@@ -395,7 +393,7 @@ pub(crate) fn delete(
 ) -> Result<Deleted, Status> {
     let key = object_key(namespace.filter(|_| info.namespaced), name);
     let mut store = shared.store();
-    let Some(existing) = store.get(info, &key) else {
+    let Some(existing) = store.get_value(info, &key) else {
         return Err(errors::not_found(info, name));
     };
     if let Some(uid) = &preconditions.uid {
@@ -433,14 +431,14 @@ pub(crate) fn delete(
         if existing.pointer("/metadata/deletionTimestamp").is_some() {
             return Ok(Deleted::Pending(existing));
         }
-        let mut next = (*existing).clone();
+        let mut next = existing.clone();
         if let Some(meta) = metadata_mut(&mut next) {
             meta.insert("deletionTimestamp".into(), json!(Time::now().to_string()));
             meta.insert("deletionGracePeriodSeconds".into(), json!(0));
         }
         Deleted::Pending(store.commit(info, &key, EventType::Modified, next))
     } else {
-        Deleted::Gone(store.commit(info, &key, EventType::Deleted, (*existing).clone()))
+        Deleted::Gone(store.commit(info, &key, EventType::Deleted, existing))
     };
     let rv = store.resource_version();
     drop(store);
