@@ -112,3 +112,107 @@ impl ListWatch<PartialObjectMetadata> for MetadataListWatch {
         async move { Ok(resource.watch(&options).await?.boxed()) }.boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kinformer_cache::{SharedInformerConfig, Store};
+    use kinformer_client::{Client, Config};
+    use kinformer_meta::Scope;
+    use kinformer_replay::{FakeApiServer, ServerConfig};
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    fn config_map(name: &str) -> serde_json::Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default"}, "data": {"k": "v"}})
+    }
+
+    fn config_maps() -> ApiResource {
+        ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            plural: "configmaps".into(),
+            scope: Scope::Namespaced,
+        }
+    }
+
+    /// A fake server with five ConfigMaps, and an informer over the metadata list-watch whose
+    /// reflector lists pages of two (or streams the initial list, with `use_watch_list`).
+    async fn synced_informer(
+        use_watch_list: bool,
+    ) -> (
+        kinformer_replay::RunningServer,
+        SharedIndexInformer<PartialObjectMetadata>,
+    ) {
+        let objects = (0..5).map(|i| config_map(&format!("cm-{i}")));
+        let server = FakeApiServer::start(ServerConfig::default().objects(objects))
+            .await
+            .unwrap();
+        let client = Client::try_from(Config::new(server.url().parse().unwrap())).unwrap();
+        let list_watch = MetadataListWatch {
+            resource: MetadataClient::new(client)
+                .resource(&config_maps())
+                .namespace("default"),
+            tweak: None,
+        };
+        let config = SharedInformerConfig::default()
+            .reflector(move |r| r.page_size(2).use_watch_list(use_watch_list));
+        let informer = SharedIndexInformer::new(Arc::new(list_watch), config);
+        (server, informer)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn paged_lists_and_streamed_initial_lists_sync_a_metadata_cache() {
+        for use_watch_list in [false, true] {
+            let (server, informer) = synced_informer(use_watch_list).await;
+            let cancel = CancellationToken::new();
+            let running = tokio::spawn({
+                let informer = informer.clone();
+                let cancel = cancel.clone();
+                async move { informer.run(cancel).await }
+            });
+            informer
+                .wait_for_cache_sync(Some(Duration::from_secs(10)))
+                .await
+                .unwrap();
+            let mut names: Vec<String> = informer
+                .indexer()
+                .list()
+                .iter()
+                .map(|o| o.metadata.name.clone().unwrap_or_default())
+                .collect();
+            names.sort();
+            assert_eq!(
+                names,
+                ["cm-0", "cm-1", "cm-2", "cm-3", "cm-4"],
+                "{use_watch_list}"
+            );
+            assert!(informer
+                .indexer()
+                .list()
+                .iter()
+                .all(|o| o.types.api_version == "v1" && o.types.kind == "ConfigMap"));
+            server.handle().create(config_map("cm-5")).unwrap();
+            let mut grew = false;
+            for _ in 0..500 {
+                if informer.indexer().len() == 6 {
+                    grew = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(
+                grew,
+                "the watch after the {use_watch_list} list delivered nothing"
+            );
+            cancel.cancel();
+            running.await.unwrap();
+            server.shutdown().await;
+        }
+    }
+}

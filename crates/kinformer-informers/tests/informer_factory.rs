@@ -1,6 +1,10 @@
 //! The factories against the fake API server: listers, handlers, late registration, selectors,
 //! transform, kind/apiVersion on listed objects, sync failures (403, 404, TLS), relists without
-//! no-op updates, and removing one informer while another keeps delivering.
+//! no-op updates, and removing one informer while another keeps delivering. The metadata factory's
+//! own tests (what crosses the wire, cache size) are in `informer_factory/metadata.rs`.
+
+#[path = "informer_factory/metadata.rs"]
+mod metadata;
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
