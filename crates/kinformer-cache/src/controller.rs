@@ -4,17 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use kinformer_meta::{GroupResource, Object};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::delta_fifo::{DeltaFifo, DeltaObject, DeltaType, Deltas};
+use crate::delta_fifo::{DeltaFifo, DeltaObject, DeltaType, Deltas, FifoReplace};
 use crate::error::{Error, Result};
 use crate::processor::{distribute, Audience, Listener, Notification};
 use crate::shared_informer::{
     CacheSyncError, ResourceEventHandlerRegistration, SharedIndexInformer,
 };
-use crate::store::{Indexer, Store};
+use crate::store::{Indexer, Replacing, Store};
 
 /// Runs an informer made by `new_informer` / `new_indexer_informer` (client-go's
 /// `Controller`).
@@ -192,6 +193,31 @@ pub(crate) fn classify_failure(resource: &GroupResource, error: &Error) -> Optio
     }
 }
 
+/// How many keys an informer's queue holds before a streaming relist waits for the
+/// processing loop: enough to keep both sides busy, small against any cache worth streaming.
+pub(crate) const REPLACE_QUEUE_BOUND: usize = 512;
+
+/// The informer's streaming replace: the queue's, plus the wake-up when it finishes.
+struct NotifyingReplace<'a, K> {
+    inner: FifoReplace<'a, K>,
+    replaced: &'a Notify,
+}
+
+impl<K: Object> Replacing<K> for NotifyingReplace<'_, K> {
+    fn push(&mut self, object: Arc<K>) -> Result<()> {
+        self.inner.push(object)
+    }
+    fn ready(&mut self) -> Option<BoxFuture<'_, ()>> {
+        Replacing::ready(&mut self.inner)
+    }
+    fn finish(self: Box<Self>, resource_version: &str) -> Result<()> {
+        let NotifyingReplace { inner, replaced } = *self;
+        let result = inner.finish(resource_version);
+        replaced.notify_one();
+        result
+    }
+}
+
 /// The reflector's store: the informer's queue, plus a wake-up after each replace so the
 /// processing loop notices a sync that needs no pop (an empty first list).
 pub(crate) struct NotifyingStore<K> {
@@ -219,6 +245,15 @@ impl<K: Object> Store<K> for NotifyingStore<K> {
         let result = self.fifo.replace(objects, resource_version);
         self.replaced.notify_one();
         result
+    }
+    /// Queues each listed object at once, waiting while more than
+    /// [`REPLACE_QUEUE_BOUND`] keys are queued: the processing loop applies them (freeing the
+    /// objects they replace) while the list downloads.
+    fn begin_replace(&self) -> Box<dyn Replacing<K> + '_> {
+        Box::new(NotifyingReplace {
+            inner: self.fifo.begin_replace(Some(REPLACE_QUEUE_BOUND)),
+            replaced: &self.replaced,
+        })
     }
     fn resync(&self) -> Result<()> {
         self.fifo.resync()

@@ -20,11 +20,12 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use futures::future::BoxFuture;
 use kinformer_meta::Object;
 use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
-use crate::store::{key_of, meta_namespace_key_func, KeyFunc, Store};
+use crate::store::{key_of, meta_namespace_key_func, KeyFunc, Replacing, Store};
 
 /// How many stripes the queue is split into.
 const STRIPES: usize = 16;
@@ -291,6 +292,10 @@ pub struct DeltaFifo<K> {
     initial_population_count: AtomicUsize,
     closed: AtomicBool,
     notify: Notify,
+    /// Told after a pop while a streaming replace waits for room (see [`FifoReplace`]).
+    popped: Notify,
+    /// Streaming replaces waiting for room.
+    room_waiters: AtomicUsize,
     /// Serialises consumers, so a stripe's head stays put between the scan and the pop.
     consumer: Mutex<()>,
     key_func: KeyFunc<K>,
@@ -338,6 +343,8 @@ impl<K: Object> DeltaFifo<K> {
             initial_population_count: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             notify: Notify::new(),
+            popped: Notify::new(),
+            room_waiters: AtomicUsize::new(0),
             consumer: Mutex::new(()),
             key_func: config.key_func,
             known_objects: config.known_objects,
@@ -400,11 +407,7 @@ impl<K: Object> DeltaFifo<K> {
             let object = self.transformed(&key, object)?;
             listed.push((key, object));
         }
-        let action = if self.emit_delta_type_replaced {
-            DeltaType::Replaced
-        } else {
-            DeltaType::Sync
-        };
+        let action = self.replace_action();
         let mut stripes: Vec<_> = self.stripes.iter().map(lock).collect();
         let mut listed_keys: HashSet<Arc<str>> = HashSet::with_capacity(listed.len());
         let mut woke = false;
@@ -413,12 +416,38 @@ impl<K: Object> DeltaFifo<K> {
             let stripe = &mut stripes[self.stripe_of(&key)];
             woke |= self.queue_locked(stripe, key, action, DeltaObject::Object(object));
         }
+        let tombstones = self.missing(&stripes, &listed_keys);
+        let first = !self.populated.load(Ordering::SeqCst);
+        if first {
+            self.initial_population_count
+                .store(listed_keys.len() + tombstones.len(), Ordering::SeqCst);
+        }
+        // Not counted again: the count was set above, from the list and the tombstones.
+        self.queue_tombstones(stripes, tombstones, false);
+        self.wake(woke);
+        Ok(())
+    }
 
-        // Queued keys missing from the list were deleted while we were not watching.
+    /// `Replaced`, or `Sync` when so configured.
+    fn replace_action(&self) -> DeltaType {
+        if self.emit_delta_type_replaced {
+            DeltaType::Replaced
+        } else {
+            DeltaType::Sync
+        }
+    }
+
+    /// Queued keys, then known keys not queued, that are missing from `listed`, each with its
+    /// last known state: they were deleted while nobody watched. The stripes are all locked.
+    fn missing(
+        &self,
+        stripes: &[MutexGuard<'_, Stripe<K>>],
+        listed: &HashSet<Arc<str>>,
+    ) -> Vec<(Arc<str>, Option<Arc<K>>)> {
         let mut tombstones = Vec::new();
-        for stripe in &stripes {
+        for stripe in stripes {
             for (key, deltas) in &stripe.items {
-                if listed_keys.contains(key) {
+                if listed.contains(key) {
                     continue;
                 }
                 let last = deltas
@@ -427,12 +456,11 @@ impl<K: Object> DeltaFifo<K> {
                 tombstones.push((key.clone(), last));
             }
         }
-        // Known keys missing from the list and not queued: the same, with the cache's state.
         if let Some(known) = &self.known_objects {
             let mut known_keys = known.list_keys();
             known_keys.sort();
             for key in known_keys {
-                if listed_keys.contains(&key) {
+                if listed.contains(&key) {
                     continue;
                 }
                 let stripe = &stripes[self.stripe_of(&key)];
@@ -443,22 +471,53 @@ impl<K: Object> DeltaFifo<K> {
                 tombstones.push((key, last));
             }
         }
-        let queued_deletions = tombstones.len();
+        tombstones
+    }
+
+    /// Queues the tombstones, marks the queue populated, unlocks and wakes a consumer. With
+    /// `count_initial`, newly queued keys count toward the first sync.
+    fn queue_tombstones(
+        &self,
+        mut stripes: Vec<MutexGuard<'_, Stripe<K>>>,
+        tombstones: Vec<(Arc<str>, Option<Arc<K>>)>,
+        count_initial: bool,
+    ) {
+        let mut woke = false;
         for (key, last) in tombstones {
             let tombstone = DeltaObject::DeletedFinalStateUnknown(DeletedFinalStateUnknown {
                 key: key.clone(),
                 object: last,
             });
             let stripe = &mut stripes[self.stripe_of(&key)];
-            woke |= self.queue_locked(stripe, key, DeltaType::Deleted, tombstone);
+            let newly_queued = self.queue_locked(stripe, key, DeltaType::Deleted, tombstone);
+            if count_initial && newly_queued {
+                self.initial_population_count.fetch_add(1, Ordering::SeqCst);
+            }
+            woke |= newly_queued;
         }
-        if !self.populated.swap(true, Ordering::SeqCst) {
-            self.initial_population_count
-                .store(listed_keys.len() + queued_deletions, Ordering::SeqCst);
-        }
+        self.populated.store(true, Ordering::SeqCst);
         drop(stripes);
         self.wake(woke);
-        Ok(())
+    }
+
+    /// Starts a streaming replace: the listed objects are queued (`Replaced`, or `Sync`) one
+    /// at a time as they arrive, so the consumer applies each while the list is still being
+    /// read; only their keys are remembered. [`FifoReplace::finish`] then queues the
+    /// tombstones [`Self::replace`] would (queued or known keys that were not listed), and
+    /// dropping it unfinished (the list failed) queues none.
+    ///
+    /// With `max_queued`, [`FifoReplace::ready`] asks the producer to wait while more keys
+    /// than that are queued (back-pressure instead of a queue the size of the list).
+    ///
+    /// The first replace counts toward [`Self::has_synced`] as with [`Self::replace`]: the
+    /// queue is synced once the replace has finished and every key it queued was popped.
+    pub fn begin_replace(&self, max_queued: Option<usize>) -> FifoReplace<'_, K> {
+        FifoReplace {
+            fifo: self,
+            listed: HashSet::new(),
+            initial: !self.populated.load(Ordering::SeqCst),
+            max_queued,
+        }
     }
 
     /// Queues `Sync` for every known object that has no pending delta.
@@ -536,6 +595,7 @@ impl<K: Object> DeltaFifo<K> {
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
+        self.popped.notify_waiters();
     }
 
     /// True after [`Self::close`].
@@ -669,6 +729,9 @@ impl<K: Object> DeltaFifo<K> {
             Ordering::SeqCst,
             |count| count.checked_sub(1),
         );
+        if self.room_waiters.load(Ordering::SeqCst) > 0 {
+            self.popped.notify_waiters();
+        }
         let deltas = Deltas { key, deltas };
         let process = process.take()?;
         Some(match process(&deltas, in_initial_list) {
@@ -692,6 +755,26 @@ impl<K: Object> DeltaFifo<K> {
                 })
             }
         })
+    }
+
+    /// Queued keys, from the per-stripe counters (no lock).
+    fn queued_len(&self) -> usize {
+        self.queued.iter().map(|q| q.0.load(Ordering::SeqCst)).sum()
+    }
+
+    /// Waits until at most `max` keys are queued, or the queue is closed.
+    async fn wait_for_room(&self, max: usize) {
+        self.room_waiters.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let popped = self.popped.notified();
+            tokio::pin!(popped);
+            popped.as_mut().enable();
+            if self.queued_len() <= max || self.is_closed() {
+                break;
+            }
+            popped.await;
+        }
+        self.room_waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn stripe_of(&self, key: &str) -> usize {
@@ -718,6 +801,11 @@ impl<K: Object> Store<K> for DeltaFifo<K> {
 
     fn replace(&self, objects: Vec<Arc<K>>, resource_version: &str) -> Result<()> {
         DeltaFifo::replace(self, objects, resource_version)
+    }
+
+    /// A streaming replace without a bound (nothing is known about the consumer).
+    fn begin_replace(&self) -> Box<dyn Replacing<K> + '_> {
+        Box::new(DeltaFifo::begin_replace(self, None))
     }
 
     fn resync(&self) -> Result<()> {
@@ -760,6 +848,78 @@ impl<K: Object> Store<K> for DeltaFifo<K> {
             .get(key)?
             .last()
             .and_then(|delta| delta.object.object().cloned())
+    }
+}
+
+/// A streaming replace of a [`DeltaFifo`], made by [`DeltaFifo::begin_replace`].
+pub struct FifoReplace<'a, K> {
+    fifo: &'a DeltaFifo<K>,
+    /// The keys listed so far.
+    listed: HashSet<Arc<str>>,
+    /// True for the first replace: the keys it queues count toward `has_synced`.
+    initial: bool,
+    max_queued: Option<usize>,
+}
+
+impl<K: Object> FifoReplace<'_, K> {
+    /// Queues `Replaced` (or `Sync`) for one listed object.
+    pub fn push(&mut self, object: Arc<K>) -> Result<()> {
+        let fifo = self.fifo;
+        let key = fifo.key_of(&object)?;
+        let object = fifo.transformed(&key, object)?;
+        let mut stripe = fifo.lock_stripe(&key);
+        let newly_queued = fifo.queue_locked(
+            &mut stripe,
+            key.clone(),
+            fifo.replace_action(),
+            DeltaObject::Object(object),
+        );
+        // Counted before the stripe is unlocked, so a pop of this key always finds it counted.
+        if self.initial && newly_queued {
+            fifo.initial_population_count.fetch_add(1, Ordering::SeqCst);
+        }
+        drop(stripe);
+        self.listed.insert(key);
+        fifo.wake(newly_queued);
+        Ok(())
+    }
+
+    /// True when the producer should wait (more than the bound is queued).
+    pub fn is_full(&self) -> bool {
+        self.max_queued
+            .is_some_and(|max| self.fifo.queued_len() > max && !self.fifo.is_closed())
+    }
+
+    /// Waits until the queue has room (at once without a bound).
+    pub async fn ready(&self) {
+        if let Some(max) = self.max_queued {
+            self.fifo.wait_for_room(max).await;
+        }
+    }
+
+    /// Ends the list: queues a `Deleted` tombstone, with its last known state, for every
+    /// queued or known key that was not listed, and marks the queue populated.
+    pub fn finish(self, _resource_version: &str) -> Result<()> {
+        let fifo = self.fifo;
+        let stripes: Vec<_> = fifo.stripes.iter().map(lock).collect();
+        let tombstones = fifo.missing(&stripes, &self.listed);
+        fifo.queue_tombstones(stripes, tombstones, self.initial);
+        Ok(())
+    }
+}
+
+impl<K: Object> Replacing<K> for FifoReplace<'_, K> {
+    fn push(&mut self, object: Arc<K>) -> Result<()> {
+        FifoReplace::push(self, object)
+    }
+
+    fn ready(&mut self) -> Option<BoxFuture<'_, ()>> {
+        self.is_full()
+            .then(|| Box::pin(FifoReplace::ready(self)) as BoxFuture<'_, ()>)
+    }
+
+    fn finish(self: Box<Self>, resource_version: &str) -> Result<()> {
+        FifoReplace::finish(*self, resource_version)
     }
 }
 

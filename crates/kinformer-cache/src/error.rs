@@ -79,6 +79,9 @@ pub enum Error {
     /// initial-events-end bookmark.
     #[error("streaming list ended or moved on before its initial-events-end bookmark")]
     InitialEventsIncomplete,
+    /// A list page's stream ended before the page's metadata (its end).
+    #[error("list page ended before its metadata")]
+    ListIncomplete,
     /// Writing into the store failed.
     #[error("store update failed: {0}")]
     StoreFailed(#[source] Box<Error>),

@@ -86,18 +86,20 @@ mod testing;
 
 pub use delta_fifo::{
     DeletedFinalStateUnknown, Delta, DeltaFifo, DeltaFifoConfig, DeltaObject, DeltaType, Deltas,
-    PopError, ProcessError, TransformError, TransformFunc,
+    FifoReplace, PopError, ProcessError, TransformError, TransformFunc,
 };
 pub use error::{Error, Result};
 pub use index::{
     index_func, meta_namespace_index_func, namespace_indexers, IndexError, IndexFunc, Indexers,
     NAMESPACE_INDEX,
 };
-pub use list_watch::{ApiListWatch, DynamicListWatch, FakeListWatch, ListWatch, WatchEventStream};
+pub use list_watch::{
+    ApiListWatch, DynamicListWatch, FakeListWatch, ListEventStream, ListWatch, WatchEventStream,
+};
 pub use reflector::{
     BackoffConfig, MetricsSnapshot, Reflector, ReflectorConfig, ReflectorMetrics, WatchErrorHandler,
 };
-pub use store::{meta_namespace_key_func, Indexer, KeyError, KeyFunc, Store};
+pub use store::{meta_namespace_key_func, Indexer, KeyError, KeyFunc, Replacing, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
 pub use controller::Controller;

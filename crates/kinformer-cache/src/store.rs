@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+
 use kinformer_meta::{Object, ObjectMeta};
 
 use crate::error::{Error, Result};
@@ -69,6 +71,21 @@ pub trait Store<K>: Send + Sync {
     fn delete(&self, object: Arc<K>) -> Result<()>;
     /// Replaces the whole content with `objects`, listed at `resource_version`.
     fn replace(&self, objects: Vec<Arc<K>>, resource_version: &str) -> Result<()>;
+    /// Starts a replace whose objects arrive one at a time (a list read as it downloads).
+    ///
+    /// Ending it with [`Replacing::finish`] has the effect of [`Self::replace`] with every
+    /// pushed object; dropping it unfinished (the list failed) deletes nothing. The default
+    /// gathers the objects and calls `replace` at the end; a `DeltaFifo` queues each object at
+    /// once, so the cache can take it while the rest of the list downloads.
+    fn begin_replace(&self) -> Box<dyn Replacing<K> + '_>
+    where
+        K: Send + Sync + 'static,
+    {
+        Box::new(GatheringReplace {
+            objects: Vec::new(),
+            replace: Box::new(move |objects, version| self.replace(objects, version)),
+        })
+    }
     /// Resynchronises (a `DeltaFifo` queues a Sync for every known object).
     fn resync(&self) -> Result<()>;
     /// Records that the content is current up to `resource_version` (bookmarks, events).
@@ -81,6 +98,41 @@ pub trait Store<K>: Send + Sync {
     fn get(&self, object: &K) -> Result<Option<Arc<K>>>;
     /// The object stored under `key`.
     fn get_by_key(&self, key: &str) -> Option<Arc<K>>;
+}
+
+/// A replace in progress, made by [`Store::begin_replace`]: the listed objects go in one at a
+/// time, then [`Replacing::finish`] deletes what was not listed.
+pub trait Replacing<K>: Send {
+    /// Adds one listed object.
+    fn push(&mut self, object: Arc<K>) -> Result<()>;
+    /// When the store wants the producer to wait before pushing more (its queue is full), a
+    /// future that resolves once there is room; `None` when there is room now.
+    fn ready(&mut self) -> Option<BoxFuture<'_, ()>> {
+        None
+    }
+    /// Ends the list, read at `resource_version`: whatever was not pushed is deleted.
+    fn finish(self: Box<Self>, resource_version: &str) -> Result<()>;
+}
+
+/// A replace function taking the whole list, as [`Store::replace`].
+type ReplaceFn<'a, K> = Box<dyn FnOnce(Vec<Arc<K>>, &str) -> Result<()> + Send + 'a>;
+
+/// The default [`Replacing`]: gathers the objects, then calls [`Store::replace`].
+struct GatheringReplace<'a, K> {
+    objects: Vec<Arc<K>>,
+    replace: ReplaceFn<'a, K>,
+}
+
+impl<K: Send + Sync> Replacing<K> for GatheringReplace<'_, K> {
+    fn push(&mut self, object: Arc<K>) -> Result<()> {
+        self.objects.push(object);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, resource_version: &str) -> Result<()> {
+        let GatheringReplace { objects, replace } = *self;
+        replace(objects, resource_version)
+    }
 }
 
 /// The indexed cache of an informer: objects by key, plus named indices.

@@ -193,6 +193,194 @@ fn replace_can_emit_sync_instead_of_replaced() {
     assert_eq!(pop(&fifo).1, vec![d(Sync, "1")]);
 }
 
+/// Pops everything, applying it to `known`; returns the popped keys and deltas in order.
+fn drain(fifo: &DeltaFifo<Pod>, known: &Indexer<Pod>) -> Vec<Popped> {
+    let mut popped = Vec::new();
+    while let Some(result) = fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+        apply(known, deltas);
+        popped.push((deltas.key().to_string(), summary(deltas)));
+        Ok(())
+    }) {
+        result.unwrap();
+    }
+    popped
+}
+
+fn cache_of(known: &Indexer<Pod>) -> BTreeMap<String, String> {
+    known
+        .list()
+        .iter()
+        .map(|o| (format!("ns/{}", o.metadata.name()), version(o).to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_streaming_replace_queues_what_replace_queues_when_nothing_pops_meanwhile() {
+    let setup = || {
+        let known = Arc::new(Indexer::default());
+        known.add(pod("ns", "gone-known", "4", &[])).unwrap();
+        known.add(pod("ns", "kept", "4", &[])).unwrap();
+        let fifo = fifo_with_known(&known);
+        fifo.add(pod("ns", "gone-queued", "5", &[])).unwrap();
+        (known, fifo)
+    };
+    let listed = || vec![pod("ns", "kept", "7", &[]), pod("ns", "new", "7", &[])];
+    let (whole_known, whole) = setup();
+    whole.replace(listed(), "7").unwrap();
+    let (streamed_known, streamed) = setup();
+    let mut replacing = streamed.begin_replace(None);
+    for object in listed() {
+        replacing.push(object).unwrap();
+    }
+    replacing.finish("7").unwrap();
+    assert_eq!(
+        drain(&streamed, &streamed_known),
+        drain(&whole, &whole_known)
+    );
+    assert_eq!(cache_of(&streamed_known), cache_of(&whole_known));
+}
+
+#[test]
+fn a_streaming_replace_applied_while_listing_deletes_exactly_the_unlisted_keys() {
+    let known = Arc::new(Indexer::default());
+    for name in ["a", "b", "c", "d"] {
+        known.add(pod("ns", name, "1", &[])).unwrap();
+    }
+    let fifo = fifo_with_known(&known);
+    let mut replacing = fifo.begin_replace(None);
+    replacing.push(pod("ns", "a", "2", &[])).unwrap();
+    // The consumer applies each listed object while the list goes on.
+    assert_eq!(
+        drain(&fifo, &known),
+        [("ns/a".into(), vec![d(Replaced, "2")])]
+    );
+    replacing.push(pod("ns", "c", "2", &[])).unwrap();
+    replacing.push(pod("ns", "e", "2", &[])).unwrap();
+    assert_eq!(drain(&fifo, &known).len(), 2);
+    replacing.finish("2").unwrap();
+    // b and d were never listed: one tombstone each, with the cache's state; nothing else.
+    assert_eq!(
+        drain(&fifo, &known),
+        [
+            ("ns/b".into(), vec![tombstone("1")]),
+            ("ns/d".into(), vec![tombstone("1")])
+        ]
+    );
+    let expected: BTreeMap<String, String> = [("ns/a", "2"), ("ns/c", "2"), ("ns/e", "2")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(cache_of(&known), expected);
+}
+
+#[test]
+fn an_unfinished_streaming_replace_deletes_nothing_and_the_next_one_converges() {
+    let known = Arc::new(Indexer::default());
+    for name in ["a", "b", "c"] {
+        known.add(pod("ns", name, "1", &[])).unwrap();
+    }
+    let fifo = fifo_with_known(&known);
+    // The list fails after its first object.
+    let mut failed = fifo.begin_replace(None);
+    failed.push(pod("ns", "a", "2", &[])).unwrap();
+    drop(failed);
+    assert_eq!(
+        drain(&fifo, &known),
+        [("ns/a".into(), vec![d(Replaced, "2")])]
+    );
+    assert_eq!(known.len(), 3, "an unfinished list deletes nothing");
+    // The next list succeeds: only c is gone on the server.
+    let mut replacing = fifo.begin_replace(None);
+    replacing.push(pod("ns", "a", "3", &[])).unwrap();
+    replacing.push(pod("ns", "b", "3", &[])).unwrap();
+    replacing.finish("3").unwrap();
+    let popped = drain(&fifo, &known);
+    assert_eq!(
+        popped.last().unwrap(),
+        &("ns/c".into(), vec![tombstone("1")])
+    );
+    assert_eq!(popped.iter().filter(|(_, d)| d[0].2).count(), 1);
+    assert_eq!(
+        cache_of(&known).into_iter().collect::<Vec<_>>(),
+        [("ns/a".into(), "3".into()), ("ns/b".into(), "3".into())]
+    );
+}
+
+#[test]
+fn has_synced_waits_until_a_streamed_first_list_has_finished_and_drained() {
+    let known = Arc::new(Indexer::default());
+    let fifo = fifo_with_known(&known);
+    let mut flags = Vec::new();
+    let pop_flag = |fifo: &DeltaFifo<Pod>, flags: &mut Vec<bool>| {
+        fifo.try_pop(|_, initial| -> Result<(), ProcessError<()>> {
+            flags.push(initial);
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+    };
+    // A first attempt fails half-way: popped items count as initial, nothing is synced.
+    let mut failed = fifo.begin_replace(None);
+    failed.push(pod("ns", "a", "1", &[])).unwrap();
+    failed.push(pod("ns", "b", "1", &[])).unwrap();
+    drop(failed);
+    pop_flag(&fifo, &mut flags);
+    assert!(!fifo.has_synced());
+    // The second attempt re-lists b while it is still queued from the first.
+    let mut replacing = fifo.begin_replace(None);
+    replacing.push(pod("ns", "b", "2", &[])).unwrap();
+    pop_flag(&fifo, &mut flags);
+    replacing.push(pod("ns", "c", "2", &[])).unwrap();
+    pop_flag(&fifo, &mut flags);
+    // Everything listed so far was popped, but the list has not ended.
+    assert!(fifo.is_empty());
+    assert!(!fifo.has_synced());
+    replacing.push(pod("ns", "d", "2", &[])).unwrap();
+    replacing.finish("2").unwrap();
+    assert!(!fifo.has_synced());
+    pop_flag(&fifo, &mut flags);
+    assert!(fifo.has_synced());
+    assert_eq!(flags, [true, true, true, true]);
+    // A later streamed replace leaves it synced, and its items are not initial.
+    let mut later = fifo.begin_replace(None);
+    later.push(pod("ns", "e", "3", &[])).unwrap();
+    assert!(fifo.has_synced());
+    pop_flag(&fifo, &mut flags);
+    later.finish("3").unwrap();
+    assert_eq!(flags.last(), Some(&false));
+}
+
+#[test]
+fn an_empty_streamed_first_list_is_synced_at_once() {
+    let fifo: DeltaFifo<Pod> = DeltaFifo::default();
+    fifo.begin_replace(None).finish("1").unwrap();
+    assert!(fifo.has_synced());
+}
+
+#[tokio::test]
+async fn a_bounded_streaming_replace_waits_for_the_consumer() {
+    let fifo: DeltaFifo<Pod> = DeltaFifo::default();
+    let mut replacing = fifo.begin_replace(Some(2));
+    for name in ["a", "b"] {
+        replacing.push(pod("ns", name, "1", &[])).unwrap();
+    }
+    assert!(!replacing.is_full());
+    replacing.push(pod("ns", "c", "1", &[])).unwrap();
+    assert!(replacing.is_full());
+    {
+        let mut room = Replacing::ready(&mut replacing).expect("full: must wait");
+        assert!(futures::poll!(room.as_mut()).is_pending());
+        pop(&fifo);
+        room.await;
+    }
+    assert!(!replacing.is_full());
+    // Closing the queue releases a waiting producer too.
+    replacing.push(pod("ns", "d", "1", &[])).unwrap();
+    let room = Replacing::ready(&mut replacing).expect("full again");
+    fifo.close();
+    room.await;
+}
+
 #[test]
 fn resync_queues_sync_for_known_keys_without_pending_deltas() {
     let known = Arc::new(Indexer::default());
@@ -451,6 +639,11 @@ impl Model {
         for (key, rv) in listed {
             self.queue(key, d(Replaced, rv));
         }
+        self.finish_replace(listed);
+    }
+
+    /// The tombstones a replace of `listed` ends with.
+    fn finish_replace(&mut self, listed: &[(String, String)]) {
         let listed_keys: Vec<&String> = listed.iter().map(|(k, _)| k).collect();
         let queued: Vec<String> = self.queue.clone();
         for key in queued {
@@ -544,6 +737,44 @@ fn random_operations_match_the_reference_model() {
                 65..=69 => {
                     fifo.resync().unwrap();
                     model.resync();
+                }
+                70..=74 => {
+                    // A streamed list, with pops between its objects; one in four fails
+                    // half-way (no tombstones).
+                    let fails = rng.gen_bool(0.25);
+                    let mut listed: Vec<(String, String)> = Vec::new();
+                    let mut replacing = fifo.begin_replace(None);
+                    for i in 0..12 {
+                        if !rng.gen_bool(0.5) {
+                            continue;
+                        }
+                        if fails && rng.gen_bool(0.3) {
+                            break;
+                        }
+                        let key = format!("ns/p{i}");
+                        replacing.push(pod("ns", &key[3..], &rv, &[])).unwrap();
+                        model.queue(&key, d(Replaced, &rv));
+                        listed.push((key, rv.clone()));
+                        if rng.gen_bool(0.4) {
+                            let mut got = None;
+                            if let Some(result) =
+                                fifo.try_pop(|deltas, _| -> Result<(), ProcessError<()>> {
+                                    apply(&known, deltas);
+                                    got = Some((deltas.key().to_string(), summary(deltas)));
+                                    Ok(())
+                                })
+                            {
+                                result.unwrap();
+                            }
+                            assert_eq!(got, model.pop(), "seed {seed} step {step} mid-list");
+                        }
+                    }
+                    if fails {
+                        drop(replacing);
+                    } else {
+                        replacing.finish(&rv).unwrap();
+                        model.finish_replace(&listed);
+                    }
                 }
                 _ => {
                     let mut got = None;

@@ -11,7 +11,9 @@ use kinformer_client::dynamic::DynamicResource;
 use kinformer_dynamic::DynamicObject;
 use kinformer_meta::{ListOptions, ObjectList, Resource};
 
-use super::{ListWatch, WatchEventStream};
+use kinformer_client::watch::ListStream;
+
+use super::{ListEventStream, ListWatch, WatchEventStream};
 
 type ClientResult<T> = Result<T, kinformer_client::Error>;
 
@@ -65,6 +67,22 @@ impl<K: Resource> ListWatch<K> for ApiListWatch<K> {
         let api = self.api.clone();
         let options = self.selectors.apply(options);
         async move { api.list(&options).await }.boxed()
+    }
+
+    /// Decodes the page as it downloads: neither the whole body nor the whole decoded page is
+    /// ever held.
+    fn list_stream(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, ClientResult<ListEventStream<K>>> {
+        let api = self.api.clone();
+        let options = self.selectors.apply(options);
+        async move {
+            let request = api.request().list(&options)?;
+            let response = api.client().send(request).await?;
+            Ok(ListStream::<K>::from_body(response.into_body()).boxed())
+        }
+        .boxed()
     }
 
     fn watch(&self, options: ListOptions) -> BoxFuture<'static, ClientResult<WatchEventStream<K>>> {

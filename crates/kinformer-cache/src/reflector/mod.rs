@@ -8,6 +8,12 @@
 //! broken stream, a very short watch, a stalled stream); [`Reflector::run`] then waits out a
 //! backoff and relists at the last seen version. Everything waits on tokio's clock.
 //!
+//! A list goes into the store as it downloads ([`Store::begin_replace`]): each decoded object
+//! is handed over at once, and the deletions of the replace (objects not listed) happen only
+//! when the last page has ended, so a list that fails half-way deletes nothing. With an
+//! informer's queue the cache takes each new object while the rest of the list is still on the
+//! wire; the reflector never holds the whole list.
+//!
 //! The rules, as client-go learned them:
 //! - the first list asks `resourceVersion=0` in pages of 500; relists ask for the last seen
 //!   version and are unpaginated (unless the server paginated the first list);
@@ -32,14 +38,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
-use kinformer_meta::{ListOptions, Object, ObjectList, ResourceVersionMatch, TypeMeta, WatchEvent};
+use kinformer_client::watch::ListEvent;
+use kinformer_meta::{ListMeta, ListOptions, Object, ResourceVersionMatch, TypeMeta, WatchEvent};
 use rand::Rng;
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::list_watch::{ListWatch, WatchEventStream};
-use crate::store::{key_of, meta_namespace_key_func, KeyFunc, Store};
+use crate::list_watch::{ListEventStream, ListWatch, WatchEventStream};
+use crate::store::{key_of, meta_namespace_key_func, KeyFunc, Replacing, Store};
 
 pub use backoff::BackoffConfig;
 pub use metrics::{MetricsSnapshot, ReflectorMetrics};
@@ -292,9 +299,11 @@ impl<K: Object> Reflector<K> {
             limit: page_size,
             ..ListOptions::default()
         };
-        let (list, paginated) = match self.list_pages(options).await {
+        let (list_version, paginated) = match self.list_pages(options).await {
             Ok(result) => result,
-            Err(error) if error.is_gone() || error.is_resource_version_too_large() => {
+            Err(Error::ListFailed(error))
+                if error.is_gone() || error.is_resource_version_too_large() =>
+            {
                 tracing::info!(
                     reflector = %self.config.name,
                     %error,
@@ -306,15 +315,10 @@ impl<K: Object> Reflector<K> {
                     limit: Some(self.config.page_size).filter(|s| *s > 0),
                     ..ListOptions::default()
                 };
-                self.list_pages(options).await.map_err(Error::ListFailed)?
+                self.list_pages(options).await?
             }
-            Err(error) => return Err(Error::ListFailed(error)),
+            Err(error) => return Err(error),
         };
-        let list_version = list.resource_version().unwrap_or_default().to_owned();
-        let items: Vec<Arc<K>> = list.items.into_iter().map(Arc::new).collect();
-        self.store
-            .replace(items, &list_version)
-            .map_err(|error| Error::StoreFailed(Box::new(error)))?;
         let mut state = self.state();
         if version == "0" && paginated {
             state.paginated_result = true;
@@ -326,19 +330,21 @@ impl<K: Object> Reflector<K> {
         Ok(())
     }
 
-    /// Fetches every page; a later page's 410 falls back to one unpaginated list. Returns the
-    /// list and whether the server paginated it.
-    async fn list_pages(
-        &self,
-        options: ListOptions,
-    ) -> Result<(ObjectList<K>, bool), kinformer_client::Error> {
+    /// Lists every page into a streaming replace of the store: each object goes to the store
+    /// as it is decoded (waiting when the store asks for back-pressure), and the replace
+    /// finishes, deleting what was not listed, only once the last page has ended. A list that
+    /// fails half-way leaves the replace unfinished, so nothing is deleted. A later page's 410
+    /// falls back to one unpaginated list in a fresh replace. Returns the list's
+    /// resourceVersion and whether the server paginated it.
+    async fn list_pages(&self, options: ListOptions) -> Result<(String, bool)> {
         let mut page_options = options.clone();
-        let mut result: Option<ObjectList<K>> = None;
+        let mut replacing = self.store.begin_replace();
+        let mut version = None;
         let mut paginated = false;
         loop {
             self.metrics.list();
-            let page = match self.list_watch.list(page_options.clone()).await {
-                Ok(page) => page,
+            let stream = match self.list_watch.list_stream(page_options.clone()).await {
+                Ok(stream) => stream,
                 Err(error) if error.is_gone() && page_options.continue_token.is_some() => {
                     tracing::info!(
                         reflector = %self.config.name,
@@ -350,16 +356,30 @@ impl<K: Object> Reflector<K> {
                         continue_token: None,
                         ..options
                     };
-                    return Ok((self.list_watch.list(full).await?, paginated));
+                    // The pages read so far stay queued as they were listed; the deletions
+                    // are decided by the full list alone.
+                    drop(replacing);
+                    replacing = self.store.begin_replace();
+                    let stream = self
+                        .list_watch
+                        .list_stream(full)
+                        .await
+                        .map_err(Error::ListFailed)?;
+                    let metadata = self.drain_page(stream, &mut *replacing).await?;
+                    let version = metadata.resource_version.unwrap_or_default();
+                    replacing
+                        .finish(&version)
+                        .map_err(|error| Error::StoreFailed(Box::new(error)))?;
+                    return Ok((version, paginated));
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err(Error::ListFailed(error)),
             };
-            let next = page.continue_token().map(str::to_owned);
-            match &mut result {
-                None => result = Some(page),
-                Some(all) => all.items.extend(page.items),
+            let metadata = self.drain_page(stream, &mut *replacing).await?;
+            // A paginated list is one snapshot: the first page's version names it.
+            if version.is_none() {
+                version = Some(metadata.resource_version.unwrap_or_default());
             }
-            match next {
+            match metadata.continue_token.filter(|token| !token.is_empty()) {
                 Some(token) => {
                     paginated = true;
                     page_options.continue_token = Some(token);
@@ -370,12 +390,33 @@ impl<K: Object> Reflector<K> {
                 None => break,
             }
         }
-        let mut list = result.unwrap_or_else(|| ObjectList {
-            metadata: Default::default(),
-            items: Vec::new(),
-        });
-        list.metadata.continue_token = None;
-        Ok((list, paginated))
+        let version = version.unwrap_or_default();
+        replacing
+            .finish(&version)
+            .map_err(|error| Error::StoreFailed(Box::new(error)))?;
+        Ok((version, paginated))
+    }
+
+    /// Pushes one page's items into the replace as they arrive; returns the page's metadata.
+    async fn drain_page(
+        &self,
+        mut stream: ListEventStream<K>,
+        replacing: &mut (dyn Replacing<K> + '_),
+    ) -> Result<ListMeta> {
+        while let Some(event) = stream.next().await {
+            match event.map_err(Error::ListFailed)? {
+                ListEvent::Item(object) => {
+                    replacing
+                        .push(Arc::new(object))
+                        .map_err(|error| Error::StoreFailed(Box::new(error)))?;
+                    if let Some(room) = replacing.ready() {
+                        room.await;
+                    }
+                }
+                ListEvent::End(metadata) => return Ok(metadata),
+            }
+        }
+        Err(Error::ListIncomplete)
     }
 
     /// Streams the initial list; on success returns the still-open stream.

@@ -16,6 +16,7 @@
 //!   the stream ends after it.
 
 pub mod decoder;
+pub mod list;
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -32,6 +33,7 @@ use tokio::time::{Instant, Sleep};
 use crate::error::{Error, Result};
 
 pub use decoder::{FrameDecoder, WatchDecoder, DEFAULT_MAX_FRAME_BYTES};
+pub use list::{ListDecoder, ListEvent, ListStream};
 
 /// The margin added to a watch's `timeoutSeconds` before a silent stream counts as stalled.
 pub const DEFAULT_IDLE_MARGIN: Duration = Duration::from_secs(30);
