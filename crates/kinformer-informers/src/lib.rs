@@ -1,12 +1,13 @@
-//! kinformer-informers: shared informer factories over the typed clientset and the dynamic
-//! client.
+//! kinformer-informers: shared informer factories over the typed clientset, the dynamic client
+//! and the metadata client.
 //!
 //! Start with [`SharedInformerFactory`] (typed kinds: `factory.core_v1().pods().informer()`,
 //! `.lister()`, `for_resource(gvr)`) and its [`FactoryOptions`] (namespace, list-options tweak,
 //! resync, transform); [`DynamicSharedInformerFactory`] does the same for any resource as
 //! `DynamicObject`s, and [`MetadataSharedInformerFactory`] caches only metadata
-//! (`PartialObjectMetadata`). All start, wait for sync (one result per resource), shut down, and
-//! `remove` one informer (freeing its cache) while the others keep running.
+//! (`PartialObjectMetadata`; only metadata crosses the wire). All start, wait for sync (one
+//! result per resource), shut down, and `remove` one informer (freeing its cache) while the
+//! others keep running.
 //! [`MultiClusterInformerFactory`] holds one typed factory per cluster of a fleet: clusters join
 //! and leave while the others run, and a setup said once applies to every cluster.
 //!
