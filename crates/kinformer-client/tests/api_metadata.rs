@@ -1,7 +1,8 @@
 //! The metadata client against the fake API server: what crosses the wire is metadata only
 //! (seen by a byte-counting proxy between client and server), paged lists, watches that follow
 //! creates, updates and deletes, a streamed initial list, get and delete, and the kind and
-//! apiVersion every object carries.
+//! apiVersion every object carries; and a server that ignores `as=` (played by a proxy that
+//! rewrites the Accept header), whose whole objects are reduced to metadata.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,76 @@ async fn relay(client: TcpStream, server: TcpStream, sink: Arc<Mutex<Vec<u8>>>) 
         }
     };
     tokio::join!(up, down);
+}
+
+/// A loopback proxy that plays a server from before `as=PartialObjectMetadata`: it rewrites
+/// every request's Accept header to plain JSON, so whole objects come back. Request heads are
+/// buffered until complete, so any TCP split works; bodies are forwarded by Content-Length.
+async fn old_server(upstream: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let up = async move {
+                    let mut pending: Vec<u8> = Vec::new();
+                    let mut body_left = 0usize;
+                    let mut buffer = vec![0u8; 16 * 1024];
+                    while let Ok(n) = client_read.read(&mut buffer).await {
+                        if n == 0 {
+                            break;
+                        }
+                        pending.extend_from_slice(&buffer[..n]);
+                        loop {
+                            if body_left > 0 {
+                                let take = body_left.min(pending.len());
+                                let body: Vec<u8> = pending.drain(..take).collect();
+                                body_left -= take;
+                                if server_write.write_all(&body).await.is_err() {
+                                    return;
+                                }
+                                if body_left > 0 {
+                                    break;
+                                }
+                            }
+                            let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n")
+                            else {
+                                break;
+                            };
+                            let head: Vec<u8> = pending.drain(..end + 4).collect();
+                            let head = String::from_utf8_lossy(&head).into_owned();
+                            let mut rewritten = String::new();
+                            for line in head.split_inclusive("\r\n") {
+                                let lower = line.to_ascii_lowercase();
+                                if lower.starts_with("accept:") {
+                                    rewritten.push_str("accept: application/json\r\n");
+                                    continue;
+                                }
+                                if let Some(length) = lower.strip_prefix("content-length:") {
+                                    body_left = length.trim().parse().unwrap_or(0);
+                                }
+                                rewritten.push_str(line);
+                            }
+                            if server_write.write_all(rewritten.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let _ = server_write.shutdown().await;
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    address
 }
 
 fn pod(namespace: &str, name: &str, app: &str) -> Value {
@@ -331,5 +402,54 @@ async fn a_resource_known_only_by_gvr_hands_out_partial_object_metadata() {
     assert_eq!(names(&list.items), ["z"]);
     assert_eq!(list.items[0].types.api_version, "meta.k8s.io/v1");
     assert_eq!(list.items[0].types.kind, "PartialObjectMetadata");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_the_metadata_media_type_still_yields_metadata() {
+    let server = server().await;
+    // The tap sees what the old server sends back.
+    let tap = Tap::start(old_server(server.address()).await).await;
+    let default_pods = metadata_client(&tap.url)
+        .resource(&pods())
+        .namespace("default");
+
+    let list = default_pods
+        .list(&ListOptions::default().limit(2))
+        .await
+        .unwrap();
+    assert_eq!(names(&list.items), ["a", "b"]);
+    assert!(with_pod_types(&list.items));
+    let all = default_pods
+        .list_all(&ListOptions::default().limit(2))
+        .await
+        .unwrap();
+    assert_eq!(names(&all.items), ["a", "b", "c", "d", "e"]);
+    let one = default_pods.get("c").await.unwrap();
+    assert_eq!(one.metadata.labels.get("app"), Some("db"));
+    assert_eq!(one.types.kind, "Pod");
+
+    let options = ListOptions::default()
+        .resource_version(list.resource_version().unwrap())
+        .timeout_seconds(5);
+    let mut watch = default_pods.watch(&options).await.unwrap();
+    server.handle().create(pod("default", "f", "web")).unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("an event in time")
+        .expect("the watch goes on")
+        .unwrap();
+    match event {
+        WatchEvent::Added(added) => {
+            assert_eq!(added.metadata.name.as_deref(), Some("f"));
+            assert_eq!(added.types.kind, "Pod");
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(watch);
+    // Whole objects did arrive: this is the fallback, not the metadata-only path.
+    let wire = tap.text();
+    assert!(wire.contains("only-in-spec"), "{wire}");
+    assert!(!wire.contains("PartialObjectMetadata"), "{wire}");
     server.shutdown().await;
 }
