@@ -217,7 +217,7 @@ pub(crate) async fn serve(
             let rest = if filter.has_selectors() {
                 usize::from(range.next().is_some())
             } else {
-                range.count()
+                snapshot.count(&prefix, last_key)
             };
             more = rest > 0;
             if more && !filter.has_selectors() {

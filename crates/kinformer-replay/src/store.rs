@@ -213,7 +213,31 @@ pub(crate) struct Snapshot<'a> {
 }
 
 impl Snapshot<'_> {
+    /// How many objects [`Snapshot::range`] would yield; without an overlay this walks only
+    /// the tree (a page's `remainingItemCount` counts the rest of a 50k-object list).
+    pub fn count(&self, prefix: &str, after: Option<&str>) -> usize {
+        if !self.overlay.is_empty() || (!prefix.is_empty() && !prefix.ends_with('/')) {
+            return self.range(prefix, after).count();
+        }
+        let Some(map) = self.current else {
+            return 0;
+        };
+        let lower = match after {
+            Some(key) if key >= prefix => Bound::Excluded(key),
+            _ => Bound::Included(prefix),
+        };
+        let upper_key = prefix.strip_suffix('/').map(|ns| format!("{ns}0"));
+        let upper = match &upper_key {
+            Some(key) => Bound::Excluded(key.as_str()),
+            None => Bound::Unbounded,
+        };
+        map.range::<str, _>((lower, upper)).count()
+    }
+
     /// Objects with keys after `after` (exclusive) starting with `prefix`, in key order.
+    /// `prefix` is empty or a namespace followed by `/`: its range ends before the key with
+    /// the `/` raised to `0`, so no key is compared while iterating (counting a page's
+    /// remainder walks tree nodes only).
     pub fn range<'s>(
         &'s self,
         prefix: &'s str,
@@ -223,26 +247,28 @@ impl Snapshot<'_> {
             Some(key) if key >= prefix => Bound::Excluded(key.to_string()),
             _ => Bound::Included(prefix.to_string()),
         };
-        let bounds = (lower, Bound::Unbounded);
+        let upper = match prefix.strip_suffix('/') {
+            Some(namespace) => Bound::Excluded(format!("{namespace}0")),
+            None => Bound::Unbounded,
+        };
+        let bounds = (lower, upper);
+        let overlay_bounds = bounds.clone();
         let current = self
             .current
             .into_iter()
             .flat_map(move |map| map.range::<String, _>(bounds.clone()))
-            .filter(|(key, _)| !self.overlay.contains_key(*key))
+            .filter(|(key, _)| self.overlay.is_empty() || !self.overlay.contains_key(*key))
             .map(|(key, value)| (key.as_str(), Some(value)));
-        let lower = match after {
-            Some(key) if key >= prefix => Bound::Excluded(key.to_string()),
-            _ => Bound::Included(prefix.to_string()),
-        };
         let overlay = self
             .overlay
-            .range::<String, _>((lower, Bound::Unbounded))
+            .range::<String, _>(overlay_bounds)
             .map(|(key, value)| (key.as_str(), value.as_ref()));
+        let unbounded_other_prefix = !prefix.is_empty() && !prefix.ends_with('/');
         MergeByKey {
             left: current.peekable(),
             right: overlay.peekable(),
         }
-        .take_while(move |(key, _)| key.starts_with(prefix))
+        .take_while(move |(key, _)| !unbounded_other_prefix || key.starts_with(prefix))
         .filter_map(|(key, value)| value.map(|v| (key, v)))
     }
 }
@@ -319,6 +345,23 @@ mod tests {
         let now = store.snapshot(&info, 5).unwrap();
         let keys: Vec<&str> = now.range("ns/", Some("ns/b")).map(|(k, _)| k).collect();
         assert_eq!(keys, vec!["ns/c"]);
+        store.commit(&info, "ns-a/x", EventType::Added, pod("x"));
+        store.commit(&info, "ns0/y", EventType::Added, pod("y"));
+        store.commit(&info, "ns/d", EventType::Added, pod("d"));
+        let now = store.snapshot(&info, store.resource_version()).unwrap();
+        let keys: Vec<&str> = now.range("ns/", None).map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            vec!["ns/b", "ns/c", "ns/d"],
+            "neighbouring namespaces stay out"
+        );
+        let then = store.snapshot(&info, 6).unwrap();
+        let keys: Vec<&str> = then.range("ns/", None).map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            vec!["ns/b", "ns/c"],
+            "the overlay hides later objects"
+        );
     }
 
     #[test]

@@ -115,6 +115,8 @@ struct Sink {
     include: String,
     /// Frames not yet handed to hyper.
     buffer: Vec<u8>,
+    /// The route's `apiVersion`, put in front of every object.
+    api_version: String,
 }
 
 impl Sink {
@@ -138,7 +140,7 @@ impl Sink {
             }
             Output::Metadata(version) => object.write_partial(version, out),
             Output::Object | Output::MetadataList(_) => {
-                object.write_object(&info.kind, &info.api_version(), out)
+                object.write_object(&info.kind, &self.api_version, out)
             }
         }
         out.extend_from_slice(b"}\n");
@@ -305,6 +307,7 @@ async fn run(
         output,
         include,
         buffer: Vec::with_capacity(64 * 1024),
+        api_version: info.api_version(),
     };
     let mut drop_end_bookmark = false;
     for fault in &faults {
