@@ -2,12 +2,12 @@
 //!
 //! Field names and omission rules follow the Kubernetes API (`omitempty` fields are skipped
 //! when empty). `managedFields`, which can be half of an object's JSON and is rarely read,
-//! is kept as compact JSON until first read (see [`Lazy`]).
+//! is kept as compressed JSON until first read (see [`Packed`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::lazy::Lazy;
+use crate::packed::Packed;
 use crate::string_map::StringMap;
 use crate::time::Time;
 
@@ -81,19 +81,20 @@ pub struct ObjectMeta {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
+        deserialize_with = "null_as_empty_exact"
     )]
     pub owner_references: Vec<OwnerReference>,
     /// Conditions that must clear before the object is removed.
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
+        deserialize_with = "null_as_empty_exact"
     )]
     pub finalizers: Vec<String>,
-    /// Which manager owns which fields (server-side apply), decoded on first read.
+    /// Which manager owns which fields (server-side apply), kept compressed and decoded on
+    /// first read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub managed_fields: Option<Lazy<Vec<ManagedFieldsEntry>>>,
+    pub managed_fields: Option<Packed<Vec<ManagedFieldsEntry>>>,
 }
 
 impl ObjectMeta {
@@ -110,6 +111,38 @@ impl ObjectMeta {
     /// The resourceVersion, when set.
     pub fn resource_version(&self) -> Option<&str> {
         self.resource_version.as_deref().filter(|rv| !rv.is_empty())
+    }
+
+    /// Heap bytes held by this metadata (exact allocation sizes: string capacities, the
+    /// label and annotation maps, owner references, finalizers and the kept managedFields),
+    /// for memory accounting. The inline size, `size_of::<ObjectMeta>()`, is not included.
+    pub fn heap_size(&self) -> usize {
+        let strings = [
+            &self.name,
+            &self.generate_name,
+            &self.namespace,
+            &self.self_link,
+            &self.uid,
+            &self.resource_version,
+        ]
+        .into_iter()
+        .map(|value| value.as_ref().map_or(0, String::capacity))
+        .sum::<usize>();
+        let owners = self.owner_references.capacity() * std::mem::size_of::<OwnerReference>()
+            + self
+                .owner_references
+                .iter()
+                .map(OwnerReference::heap_size)
+                .sum::<usize>();
+        let finalizers = self.finalizers.capacity() * std::mem::size_of::<String>()
+            + self.finalizers.iter().map(String::capacity).sum::<usize>();
+        let managed = self.managed_fields.as_ref().map_or(0, Packed::packed_len);
+        strings
+            + self.labels.heap_size()
+            + self.annotations.heap_size()
+            + owners
+            + finalizers
+            + managed
     }
 
     /// The owner reference marked `controller: true`, if any.
@@ -142,6 +175,16 @@ pub struct OwnerReference {
     /// True when the owner cannot be deleted before this object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_owner_deletion: Option<bool>,
+}
+
+impl OwnerReference {
+    /// Heap bytes held by the reference's strings.
+    pub fn heap_size(&self) -> usize {
+        self.api_version.capacity()
+            + self.kind.capacity()
+            + self.name.capacity()
+            + self.uid.capacity()
+    }
 }
 
 /// One manager's claim on a set of fields (server-side apply bookkeeping).
@@ -209,6 +252,18 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Deserializes a list with `null` as empty, then drops the growth slack: a decoded `Vec`
+/// grows to four slots for its first element, and an object cached for hours keeps them.
+fn null_as_empty_exact<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut items: Vec<T> = null_as_default(deserializer)?;
+    items.shrink_to_fit();
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +288,17 @@ mod tests {
         .unwrap();
         assert_eq!(meta.resource_version(), Some("16"));
         assert!(meta.creation_timestamp.is_none() && meta.labels.is_empty());
+    }
+
+    #[test]
+    fn decoded_lists_hold_no_spare_capacity() {
+        let meta: ObjectMeta = serde_json::from_str(
+            r#"{"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-1","uid":"u"}],"finalizers":["a","b","c","d","e"]}"#,
+        )
+        .unwrap();
+        assert_eq!(meta.owner_references.capacity(), 1);
+        assert_eq!(meta.finalizers.capacity(), 5);
+        assert_eq!(meta.controller_ref(), None);
     }
 
     #[test]

@@ -6,46 +6,14 @@ mod common;
 
 use std::mem::size_of;
 
-use kinformer_meta::{Lazy, ObjectMeta, OwnerReference};
+use kinformer_meta::{Lazy, ObjectMeta, Packed};
 use kinformer_typed::{Pod, PodSpec, TypedObject};
 
 use common::{compact, fixture};
 
-fn string_heap(value: &Option<String>) -> usize {
-    value.as_ref().map_or(0, String::capacity)
-}
-
-/// Heap bytes owned by metadata: strings, label and annotation maps, owner references,
-/// finalizers and the raw managedFields JSON.
-fn metadata_heap(meta: &ObjectMeta) -> usize {
-    let strings = [
-        &meta.name,
-        &meta.generate_name,
-        &meta.namespace,
-        &meta.self_link,
-        &meta.uid,
-        &meta.resource_version,
-    ]
-    .into_iter()
-    .map(string_heap)
-    .sum::<usize>();
-    let owners = meta.owner_references.capacity() * size_of::<OwnerReference>()
-        + meta
-            .owner_references
-            .iter()
-            .map(|o| {
-                o.api_version.capacity() + o.kind.capacity() + o.name.capacity() + o.uid.capacity()
-            })
-            .sum::<usize>();
-    let finalizers = meta.finalizers.capacity() * size_of::<String>()
-        + meta.finalizers.iter().map(String::capacity).sum::<usize>();
-    let managed = meta.managed_fields.as_ref().map_or(0, Lazy::raw_len);
-    strings + meta.labels.heap_size() + meta.annotations.heap_size() + owners + finalizers + managed
-}
-
 /// Inline size plus counted heap of a pod whose bodies are still raw JSON.
 fn unread_pod_size(pod: &Pod) -> (usize, usize) {
-    let heap = metadata_heap(&pod.metadata) + pod.raw_body_len() + pod.unknown.heap_size();
+    let heap = pod.metadata.heap_size() + pod.raw_body_len() + pod.unknown.heap_size();
     (size_of::<Pod>(), heap)
 }
 
@@ -58,10 +26,10 @@ fn unread_pod_costs_about_its_json_size() {
         .metadata
         .managed_fields
         .as_ref()
-        .map_or(0, Lazy::raw_len);
+        .map_or(0, Packed::packed_len);
     println!(
         "pod-web: compact JSON {} bytes; unread Pod {} bytes = {} inline + {} heap \
-         ({} of it raw spec/status JSON, {} raw managedFields); ratio {:.2}",
+         ({} of it raw spec/status JSON, {} compressed managedFields); ratio {:.2}",
         json.len(),
         inline + heap,
         inline,
