@@ -83,7 +83,7 @@ impl TryFrom<Config> for Client {
             )?);
         }
         let http = transport::http_client(&config, certs.clone())?;
-        let auth = Authenticator::new(&config.auth, certs.clone())?;
+        let auth = Authenticator::new(&config.auth, certs.clone(), config.exec_timeout)?;
         let extra_headers = match &config.impersonate {
             Some(imp) => imp.headers()?,
             None => Default::default(),

@@ -154,6 +154,15 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// An exec credential plugin did not finish within the configured timeout and was killed.
+    #[error("exec plugin {command:?} did not finish within {timeout:?} and was killed")]
+    ExecPluginTimedOut {
+        /// The plugin command (never its arguments' values or environment).
+        command: String,
+        /// The limit it exceeded.
+        timeout: Duration,
+    },
+
     // Part 2 (request, watch, api, dynamic, discovery, mapper) variants follow.
     /// A request body could not be encoded as JSON.
     #[error("could not encode the {what} as JSON")]

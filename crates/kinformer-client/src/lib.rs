@@ -27,7 +27,7 @@ pub mod metadata;
 pub mod request;
 pub mod watch;
 
-pub use auth::{Auth, Redacted};
+pub use auth::{Auth, Credentials, Redacted};
 pub use client::Client;
 pub use config::{Config, Kubeconfig, KubeconfigOptions};
 pub use error::{Error, Result};

@@ -18,6 +18,10 @@ pub const EXEC_API_VERSIONS: [&str; 2] = [
     "client.authentication.k8s.io/v1beta1",
 ];
 
+/// How long a plugin may run before it is killed, unless the [`Config`](crate::Config) says
+/// otherwise. client-go waits forever; a hung plugin would then block every request.
+pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How to run an exec credential plugin (a kubeconfig user's `exec` section).
 #[derive(Clone, Debug, Default)]
 pub struct ExecConfig {
@@ -148,8 +152,14 @@ impl ExecConfig {
             .to_string()
     }
 
-    /// Runs the plugin once and parses its credential.
+    /// Runs the plugin once, killed after [`DEFAULT_EXEC_TIMEOUT`], and parses its credential.
     pub async fn run(&self) -> Result<ExecCredential> {
+        self.run_with_timeout(Some(DEFAULT_EXEC_TIMEOUT)).await
+    }
+
+    /// Runs the plugin once and parses its credential; a plugin still running after `timeout`
+    /// is killed and gives [`Error::ExecPluginTimedOut`] (`None` waits as long as it takes).
+    pub async fn run_with_timeout(&self, timeout: Option<Duration>) -> Result<ExecCredential> {
         if self.interactive_mode.as_deref() == Some("Always") {
             return Err(self.error(
                 "the plugin requires interactive mode, which this client does not support",
@@ -170,10 +180,21 @@ impl ExecConfig {
         if let Some(dir) = &self.working_dir {
             command.current_dir(dir);
         }
-        let output = command
-            .output()
-            .await
+        let child = command
+            .spawn()
             .map_err(|e| self.error(format!("could not start the command: {e}"), b""))?;
+        // Dropping the wait on timeout drops the child, and `kill_on_drop` kills it.
+        let waited = match timeout {
+            Some(limit) => tokio::time::timeout(limit, child.wait_with_output())
+                .await
+                .map_err(|_| Error::ExecPluginTimedOut {
+                    command: self.command.clone(),
+                    timeout: limit,
+                })?,
+            None => child.wait_with_output().await,
+        };
+        let output = waited
+            .map_err(|e| self.error(format!("could not read the command's output: {e}"), b""))?;
         if !output.status.success() {
             return Err(self.error(format!("exited with {}", output.status), &output.stderr));
         }
@@ -253,14 +274,20 @@ impl ExecConfig {
 pub(crate) struct ExecAuthenticator {
     config: ExecConfig,
     certs: Arc<ClientCertSlot>,
+    timeout: Option<Duration>,
     cached: Mutex<Option<ExecCredential>>,
 }
 
 impl ExecAuthenticator {
-    pub(crate) fn new(config: ExecConfig, certs: Arc<ClientCertSlot>) -> Self {
+    pub(crate) fn new(
+        config: ExecConfig,
+        certs: Arc<ClientCertSlot>,
+        timeout: Option<Duration>,
+    ) -> Self {
         ExecAuthenticator {
             config,
             certs,
+            timeout,
             cached: Mutex::new(None),
         }
     }
@@ -273,7 +300,7 @@ impl ExecAuthenticator {
             .as_ref()
             .is_some_and(|c| c.expiration.is_none_or(|at| SystemTime::now() < at));
         if !fresh {
-            let credential = self.config.run().await?;
+            let credential = self.config.run_with_timeout(self.timeout).await?;
             if let (Some(cert), Some(key)) = (
                 &credential.client_certificate_data,
                 &credential.client_key_data,
@@ -366,6 +393,72 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
             .unwrap_err()
             .to_string()
             .contains("apiVersion"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_plugin_is_killed_after_the_default_timeout_with_an_error_naming_it() {
+        let mut cfg = config("echo started >&2; exec sleep 100000");
+        cfg.env = vec![ExecEnvVar {
+            name: "PLUGIN_SECRET".into(),
+            value: Redacted::new("env-sekrit".into()),
+        }];
+        let started = tokio::time::Instant::now();
+        let err = cfg.run().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::ExecPluginTimedOut { command, timeout }
+                if command == "sh" && *timeout == DEFAULT_EXEC_TIMEOUT),
+            "{err:?}"
+        );
+        assert_eq!(started.elapsed(), DEFAULT_EXEC_TIMEOUT, "virtual time");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("\"sh\"") && text.contains("60s"), "{text}");
+        assert!(
+            !text.contains("env-sekrit") && !text.contains("started"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_plugin_process_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let cfg = config(&format!(
+            "echo $$ > {}; exec sleep 100000",
+            pid_file.display()
+        ));
+        let err = cfg
+            .run_with_timeout(Some(Duration::from_secs(2)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::ExecPluginTimedOut { .. }), "{err:?}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+        // The kill is asynchronous: wait (bounded) for the process to be reaped.
+        let mut gone = false;
+        for _ in 0..200 {
+            let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+            // Gone, or a zombie waiting for tokio's reaper.
+            if state.is_empty() || state.contains(") Z ") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(gone, "the plugin process {} still runs", pid.trim());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_authenticator_uses_the_configured_timeout() {
+        let auth = ExecAuthenticator::new(
+            config("exec sleep 100000"),
+            Arc::default(),
+            Some(Duration::from_secs(5)),
+        );
+        let err = auth.token().await.unwrap_err();
+        assert!(
+            matches!(err, Error::ExecPluginTimedOut { timeout, .. } if timeout == Duration::from_secs(5)),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -244,21 +245,29 @@ enum Kind {
 
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.kind {
-            Kind::None => "none",
-            Kind::Static(_) => "static",
-            Kind::TokenFile(_) => "token-file",
-            Kind::Exec(_) => "exec",
-        };
         f.debug_struct("Authenticator")
-            .field("kind", &kind)
+            .field("kind", &self.kind_name())
             .finish()
     }
 }
 
 impl Authenticator {
-    /// Prepares the runtime for `auth`; exec plugins that return certificates fill `certs`.
-    pub(crate) fn new(auth: &Auth, certs: Arc<ClientCertSlot>) -> Result<Self> {
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::None => "none",
+            Kind::Static(_) => "static",
+            Kind::TokenFile(_) => "token-file",
+            Kind::Exec(_) => "exec",
+        }
+    }
+
+    /// Prepares the runtime for `auth`; exec plugins that return certificates fill `certs` and
+    /// are killed after `exec_timeout`.
+    pub(crate) fn new(
+        auth: &Auth,
+        certs: Arc<ClientCertSlot>,
+        exec_timeout: Option<Duration>,
+    ) -> Result<Self> {
         let kind = match auth {
             Auth::None => Kind::None,
             Auth::Bearer(token) => Kind::Static(bearer_header(token.expose())?),
@@ -278,6 +287,7 @@ impl Authenticator {
             Auth::Exec(config) => Kind::Exec(Box::new(exec::ExecAuthenticator::new(
                 (**config).clone(),
                 certs,
+                exec_timeout,
             ))),
         };
         Ok(Authenticator { kind })
@@ -306,6 +316,46 @@ impl Authenticator {
                 true
             }
         }
+    }
+}
+
+/// Request credentials for code that sends its own requests (a proxy, a recorder): the
+/// `Authorization` header a [`Client`](crate::Client) with the same [`Auth`] would send,
+/// token files re-read and exec plugins run and cached the same way. `Debug` shows only the
+/// kind. A client certificate an exec plugin returns is not available here.
+pub struct Credentials {
+    inner: Authenticator,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("kind", &self.inner.kind_name())
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// Credentials for `auth`, exec plugins killed after `exec_timeout`.
+    pub fn new(auth: &Auth, exec_timeout: Option<Duration>) -> Result<Self> {
+        Ok(Credentials {
+            inner: Authenticator::new(auth, Arc::default(), exec_timeout)?,
+        })
+    }
+
+    /// The credentials a [`Config`](crate::Config) describes (its `auth` and `exec_timeout`).
+    pub fn from_config(config: &crate::Config) -> Result<Self> {
+        Credentials::new(&config.auth, config.exec_timeout)
+    }
+
+    /// The `Authorization` header value for the next request (marked sensitive), if any.
+    pub async fn authorization(&self) -> Result<Option<HeaderValue>> {
+        self.inner.authorization().await
+    }
+
+    /// Call after a 401: drops cached credentials; true when a retry may now succeed.
+    pub async fn refresh_after_unauthorized(&self) -> bool {
+        self.inner.refresh_after_unauthorized().await
     }
 }
 
@@ -353,11 +403,22 @@ mod tests {
             username: "u".into(),
             password: Redacted::new("p".into()),
         };
-        let a = Authenticator::new(&auth, Default::default()).unwrap();
+        let a = Authenticator::new(&auth, Default::default(), None).unwrap();
         let header = a.authorization().await.unwrap().unwrap();
         assert_eq!(header, "Basic dTpw");
         assert!(header.is_sensitive());
         assert!(!a.refresh_after_unauthorized().await);
+    }
+
+    #[tokio::test]
+    async fn credentials_give_the_bearer_header_and_hide_it_from_debug() {
+        let auth = Auth::Bearer(Redacted::new("tok-123".into()));
+        let credentials = Credentials::new(&auth, None).unwrap();
+        let header = credentials.authorization().await.unwrap().unwrap();
+        assert_eq!(header, "Bearer tok-123");
+        assert!(header.is_sensitive());
+        assert!(!format!("{credentials:?}").contains("tok-123"));
+        assert!(!credentials.refresh_after_unauthorized().await);
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct Config {
     pub max_retries: u32,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// How long an exec credential plugin may run before it is killed; `None` waits forever
+    /// (client-go's behaviour). Default [`DEFAULT_EXEC_TIMEOUT`](crate::auth::exec::DEFAULT_EXEC_TIMEOUT).
+    pub exec_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Config {
@@ -127,6 +130,7 @@ impl fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("max_retries", &self.max_retries)
             .field("user_agent", &self.user_agent)
+            .field("exec_timeout", &self.exec_timeout)
             .finish()
     }
 }
@@ -160,6 +164,7 @@ impl Config {
             rate_limit: None,
             max_retries: 5,
             user_agent: USER_AGENT.into(),
+            exec_timeout: Some(crate::auth::exec::DEFAULT_EXEC_TIMEOUT),
         }
     }
 
@@ -236,6 +241,12 @@ impl Config {
     /// Sets the watch idle timeout.
     pub fn with_watch_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.watch_idle_timeout = timeout;
+        self
+    }
+
+    /// Sets how long an exec credential plugin may run (`None`: no limit).
+    pub fn with_exec_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.exec_timeout = timeout;
         self
     }
 
