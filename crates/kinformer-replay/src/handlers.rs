@@ -147,6 +147,7 @@ pub(crate) fn create(ctx: &Ctx, info: &ResourceInfo, namespace: Option<&str>) ->
         operation: "Update",
         subresource: None,
         dry_run: ctx.dry_run(),
+        fields: None,
     };
     match write::create(&ctx.shared, info, namespace, object, writer) {
         Ok(stored) => object_response(ctx, info, StatusCode::CREATED, &stored),
@@ -172,6 +173,7 @@ pub(crate) fn update(
         operation: "Update",
         subresource,
         dry_run: ctx.dry_run(),
+        fields: None,
     };
     match write::update(&ctx.shared, info, namespace, name, object, writer) {
         Ok(stored) => object_response(ctx, info, StatusCode::OK, &stored),

@@ -8,12 +8,13 @@
 //!
 //! Modules, in reading order: `server` (start, stop, restart), `handle` (state from tests),
 //! `registry` (served kinds), `store` (objects, resourceVersion, history), `stored` (one object encoded once), `router`,
-//! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `selector`,
+//! `request`, `list`, `watch`, `handlers` and `write` (the verbs), `patch`, `apply` (server-side apply conflicts), `selector`,
 //! `discovery`, `openapi`, `negotiate` (Accept headers), `table`, `metadata`, `response`, `faults`, `tls`, `demo` (realistic objects), `fixture` and `recording` (the two fixture formats), `recorder`, `error`.
 
 // Handlers pass the apiserver's Status by value: it is the response body, built once per failed request.
 #![allow(clippy::result_large_err)]
 
+mod apply;
 pub mod demo;
 mod discovery;
 pub mod error;

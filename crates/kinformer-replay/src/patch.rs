@@ -6,6 +6,7 @@ use http::{Response, StatusCode};
 use kinformer_meta::Status;
 use serde_json::{Map, Value};
 
+use crate::apply;
 use crate::handlers::{self, decode_body};
 use crate::registry::ResourceInfo;
 use crate::response::{errors, Body};
@@ -343,11 +344,13 @@ fn patch(
             "Required value: is required for apply patch",
         ));
     }
+    let applied_fields = apply.then(|| write::fields_v1(&body, true, subresource));
     let writer = Writer {
         manager: &manager,
         operation: if apply { "Apply" } else { "Update" },
         subresource,
         dry_run: ctx.dry_run(),
+        fields: applied_fields.as_ref(),
     };
     let existing = ctx
         .shared
@@ -366,6 +369,16 @@ fn patch(
         return Err(errors::not_found(info, name));
     };
     let mut patched = existing;
+    if let Some(applied) = &applied_fields {
+        let applier = (manager.as_str(), "Apply", subresource.unwrap_or(""));
+        let found = apply::conflicts(applier, applied, &body, &patched);
+        if !found.is_empty() {
+            if ctx.query.get("force").is_none_or(|f| f != "true") {
+                return Err(apply::conflict_status(&found));
+            }
+            apply::take_ownership(&mut patched, &found);
+        }
+    }
     match media.as_str() {
         "application/json-patch+json" => {
             patched = json_patch(&patched, &body).map_err(|e| {

@@ -1,8 +1,15 @@
 //! The recorder: a loopback proxy in front of a real (or fake) API server that forwards every
 //! request and writes what passes through as a recording (format 2 of `docs/fixtures.md`),
 //! which `ServerConfig::recording` replays.
+//!
+//! Upstream it authenticates as a kubeconfig user would: a CA (or, when told, no verification),
+//! `tls-server-name`, a client certificate, and an `Authorization` header from a
+//! [`TokenSource`] (a fixed token, or anything that can produce one, such as an exec plugin).
+//! Credentials are sent upstream only: the recording holds request lines and responses, never
+//! request headers.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -10,12 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::StreamExt;
-use http::{Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, BodyStream, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -23,18 +34,80 @@ use crate::error::{Error, Result};
 use crate::response::{self, errors, Body};
 use crate::server::Token;
 
-/// Where the recorder forwards to and where it writes.
-#[derive(Clone, Debug)]
+/// A boxed error from a [`TokenSource`]; its message must not contain the credential.
+pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where the recorder gets the `Authorization` header it sends upstream: a fixed token, a
+/// token file, an exec plugin, or anything else. The header never reaches the recording.
+pub trait TokenSource: Send + Sync + 'static {
+    /// The `Authorization` header value (`Bearer ...`) for the next upstream request; `None`
+    /// sends none.
+    fn authorization(&self) -> BoxFuture<'_, std::result::Result<Option<HeaderValue>, TokenError>>;
+
+    /// Upstream answered 401: drop anything cached. True when asking again may give a
+    /// different credential (the request is then retried once).
+    fn refresh_after_unauthorized(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
+}
+
+/// A fixed bearer token.
+struct StaticToken(Token);
+
+impl TokenSource for StaticToken {
+    fn authorization(&self) -> BoxFuture<'_, std::result::Result<Option<HeaderValue>, TokenError>> {
+        Box::pin(async move {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0.expose().trim()))
+                .map_err(|_| -> TokenError {
+                    "the bearer token contains characters not allowed in a header".into()
+                })?;
+            value.set_sensitive(true);
+            Ok(Some(value))
+        })
+    }
+}
+
+/// A client certificate and key (PEM) offered to the upstream for mutual TLS.
+#[derive(Clone)]
+struct Identity {
+    cert_pem: String,
+    key_pem: Token,
+}
+
+/// Where the recorder forwards to, how it authenticates there, and where it writes.
+#[derive(Clone)]
 pub struct RecorderConfig {
     upstream: http::Uri,
     ca_pem: Option<String>,
-    token: Option<Token>,
+    tls_server_name: Option<String>,
+    insecure_skip_tls_verify: bool,
+    identity: Option<Identity>,
+    token: Option<Arc<dyn TokenSource>>,
     out: PathBuf,
     port: u16,
 }
 
+impl fmt::Debug for RecorderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecorderConfig")
+            .field("upstream", &self.upstream)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|pem| pem.len()))
+            .field("tls_server_name", &self.tls_server_name)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field(
+                "client_certificate",
+                &self.identity.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("out", &self.out)
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
 impl RecorderConfig {
-    /// Forward to `upstream` (`http://` or `https://host:port`), writing to `out`.
+    /// Forward to `upstream` (`http://` or `https://host:port`, optionally with a path prefix),
+    /// writing to `out`.
     pub fn new(upstream: &str, out: &Path) -> Result<Self> {
         let upstream: http::Uri = upstream.parse().map_err(|e| Error::FixtureInvalid {
             path: out.to_path_buf(),
@@ -49,6 +122,9 @@ impl RecorderConfig {
         Ok(RecorderConfig {
             upstream,
             ca_pem: None,
+            tls_server_name: None,
+            insecure_skip_tls_verify: false,
+            identity: None,
             token: None,
             out: out.to_path_buf(),
             port: 0,
@@ -61,9 +137,42 @@ impl RecorderConfig {
         self
     }
 
+    /// Verify the upstream certificate against this name (and send it as SNI) instead of the
+    /// URL's host, like a kubeconfig's `tls-server-name`.
+    pub fn tls_server_name(mut self, name: impl Into<String>) -> Self {
+        self.tls_server_name = Some(name.into());
+        self
+    }
+
+    /// Do not verify the upstream certificate (a kubeconfig's `insecure-skip-tls-verify`).
+    pub fn insecure_skip_tls_verify(mut self, insecure: bool) -> Self {
+        self.insecure_skip_tls_verify = insecure;
+        self
+    }
+
+    /// Offer this client certificate chain and private key (both PEM) to the upstream.
+    pub fn client_identity(
+        mut self,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
+        self.identity = Some(Identity {
+            cert_pem: cert_pem.into(),
+            key_pem: Token::new(key_pem),
+        });
+        self
+    }
+
     /// Send `Authorization: Bearer <token>` upstream (never written to the recording).
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Token::new(token));
+        self.token = Some(Arc::new(StaticToken(Token::new(token))));
+        self
+    }
+
+    /// Ask `source` for the `Authorization` header of every upstream request (never written
+    /// to the recording). Without a token or a source, a client's own header is forwarded.
+    pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.token = Some(source);
         self
     }
 
@@ -100,24 +209,115 @@ struct Shared {
     file: Mutex<std::fs::File>,
 }
 
+fn tls_failed(message: impl Into<String>) -> Error {
+    Error::TlsFailed {
+        message: message.into(),
+    }
+}
+
+/// The rustls settings for an `https://` upstream.
+fn tls_connector(config: &RecorderConfig) -> Result<tokio_rustls::TlsConnector> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_failed(e.to_string()))?;
+    let builder = if config.insecure_skip_tls_verify {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        if let Some(pem) = &config.ca_pem {
+            for cert in rustls_pemfile::certs(&mut pem.as_bytes()) {
+                let cert = cert.map_err(|e| tls_failed(format!("the CA PEM is malformed: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| tls_failed(format!("the CA certificate was refused: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(tls_failed("the CA PEM holds no certificate"));
+            }
+        }
+        builder.with_root_certificates(roots)
+    };
+    let client = match &config.identity {
+        Some(identity) => {
+            let certs = rustls_pemfile::certs(&mut identity.cert_pem.as_bytes())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| tls_failed(format!("the client certificate PEM is malformed: {e}")))?;
+            if certs.is_empty() {
+                return Err(tls_failed(
+                    "the client certificate PEM holds no certificate",
+                ));
+            }
+            // The key's parse error could echo key bytes: say only that it is unusable.
+            let key = rustls_pemfile::private_key(&mut identity.key_pem.expose().as_bytes())
+                .ok()
+                .flatten()
+                .ok_or_else(|| tls_failed("the client key PEM holds no usable private key"))?;
+            builder.with_client_auth_cert(certs, key).map_err(|e| {
+                tls_failed(format!("the client certificate and key do not fit: {e}"))
+            })?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(client)))
+}
+
+/// Accepts any upstream certificate (only with `insecure_skip_tls_verify`); handshake
+/// signatures are still checked.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// Starts the recorder: truncates `out` and begins proxying.
 pub async fn start(config: RecorderConfig) -> Result<RunningRecorder> {
     let tls = if config.upstream.scheme_str() == Some("https") {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in
-            rustls_pemfile::certs(&mut config.ca_pem.as_deref().unwrap_or("").as_bytes()).flatten()
-        {
-            let _ = roots.add(cert);
-        }
-        let client = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::TlsFailed {
-                message: e.to_string(),
-            })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Some(tokio_rustls::TlsConnector::from(Arc::new(client)))
+        Some(tls_connector(&config)?)
     } else {
         None
     };
@@ -234,8 +434,12 @@ async fn connect(shared: &Shared) -> std::io::Result<Box<dyn Io>> {
     let tcp = TcpStream::connect((host.as_str(), port)).await?;
     match &shared.tls {
         Some(connector) => {
-            let name =
-                rustls::pki_types::ServerName::try_from(host).map_err(std::io::Error::other)?;
+            let name = shared.config.tls_server_name.clone().unwrap_or(host);
+            let name = name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let name = ServerName::try_from(name).map_err(std::io::Error::other)?;
             Ok(Box::new(connector.connect(name, tcp).await?))
         }
         None => Ok(Box::new(tcp)),
@@ -252,30 +456,22 @@ fn bad_gateway(message: String) -> Response<Body> {
     response
 }
 
-async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let target = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .to_string();
-    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
-        return response::status(
-            &errors::bad_request("the request body could not be read"),
-            false,
-        );
-    };
-    let io = match connect(&shared).await {
-        Ok(io) => io,
-        Err(error) => return bad_gateway(format!("upstream connection failed: {error}")),
-    };
-    let Ok((mut sender, connection)) =
-        hyper::client::conn::http1::handshake(TokioIo::new(io)).await
-    else {
-        return bad_gateway("upstream handshake failed".into());
-    };
+/// Sends one request upstream on a new connection.
+async fn forward(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    target: &str,
+    body: Bytes,
+    authorization: Option<HeaderValue>,
+) -> std::result::Result<Response<Incoming>, String> {
+    let io = connect(shared)
+        .await
+        .map_err(|error| format!("upstream connection failed: {error}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|_| "upstream handshake failed".to_string())?;
     tokio::spawn(connection);
-    let mut upstream = Request::builder().method(parts.method.clone()).uri(&target);
+    let mut upstream = Request::builder().method(parts.method.clone()).uri(target);
     for (name, value) in &parts.headers {
         if name != http::header::HOST && name != http::header::AUTHORIZATION {
             upstream = upstream.header(name, value);
@@ -289,20 +485,76 @@ async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body
             .authority()
             .map_or("127.0.0.1", |a| a.as_str()),
     );
-    if let Some(token) = &shared.config.token {
-        upstream = upstream.header(
-            http::header::AUTHORIZATION,
-            format!("Bearer {}", token.expose()),
-        );
-    } else if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
-        upstream = upstream.header(http::header::AUTHORIZATION, auth);
+    if let Some(value) = authorization {
+        upstream = upstream.header(http::header::AUTHORIZATION, value);
     }
-    let Ok(upstream) = upstream.body(Full::new(body)) else {
-        return bad_gateway("the request could not be forwarded".into());
+    let upstream = upstream
+        .body(Full::new(body))
+        .map_err(|_| "the request could not be forwarded".to_string())?;
+    sender
+        .send_request(upstream)
+        .await
+        .map_err(|error| format!("upstream request failed: {error}"))
+}
+
+/// The `Authorization` header to send upstream: the configured source's, else the client's.
+async fn authorization(
+    shared: &Shared,
+    parts: &http::request::Parts,
+) -> std::result::Result<Option<HeaderValue>, String> {
+    match &shared.config.token {
+        Some(source) => source
+            .authorization()
+            .await
+            .map_err(|error| format!("upstream credentials failed: {error}")),
+        None => Ok(parts.headers.get(http::header::AUTHORIZATION).cloned()),
+    }
+}
+
+async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_string();
+    // A server URL with a path (`https://host/k8s/clusters/c1`) prefixes every request.
+    let prefix = shared.config.upstream.path().trim_end_matches('/');
+    let upstream_target = format!("{prefix}{target}");
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        return response::status(
+            &errors::bad_request("the request body could not be read"),
+            false,
+        );
     };
-    let response = match sender.send_request(upstream).await {
-        Ok(response) => response,
-        Err(error) => return bad_gateway(format!("upstream request failed: {error}")),
+    let mut retried = false;
+    let response = loop {
+        let authorization = match authorization(&shared, &parts).await {
+            Ok(value) => value,
+            Err(message) => return bad_gateway(message),
+        };
+        let response = match forward(
+            &shared,
+            &parts,
+            &upstream_target,
+            body.clone(),
+            authorization,
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(message) => return bad_gateway(message),
+        };
+        // Like a client: after a 401, refreshed credentials get one more try.
+        if response.status() == StatusCode::UNAUTHORIZED && !retried {
+            if let Some(source) = &shared.config.token {
+                if source.refresh_after_unauthorized().await {
+                    retried = true;
+                    continue;
+                }
+            }
+        }
+        break response;
     };
     let watch = parts
         .uri

@@ -21,6 +21,9 @@ pub(crate) struct Writer<'a> {
     pub subresource: Option<&'a str>,
     /// `dryRun=All`: validate and answer, but store nothing.
     pub dry_run: bool,
+    /// The field set an apply claims (its body's fields); `None` records every field of the
+    /// written object, as an update owns what it wrote.
+    pub fields: Option<&'a Value>,
 }
 
 impl Writer<'static> {
@@ -30,6 +33,7 @@ impl Writer<'static> {
         operation: "Update",
         subresource: None,
         dry_run: false,
+        fields: None,
     };
 }
 
@@ -74,7 +78,7 @@ fn generated_suffix() -> String {
 }
 
 /// The managedFields `fieldsV1` set of an object's fields (lists are owned as a whole).
-fn fields_v1(value: &Value, top: bool, subresource: Option<&str>) -> Value {
+pub(crate) fn fields_v1(value: &Value, top: bool, subresource: Option<&str>) -> Value {
     let Some(map) = value.as_object() else {
         return json!({});
     };
@@ -118,7 +122,10 @@ fn fields_v1(value: &Value, top: bool, subresource: Option<&str>) -> Value {
 
 /// Records `writer` in the object's managedFields, replacing its previous entry.
 pub(crate) fn record_manager(object: &mut Value, info: &ResourceInfo, writer: Writer<'_>) {
-    let fields = fields_v1(object, true, writer.subresource);
+    let fields = match writer.fields {
+        Some(fields) => fields.clone(),
+        None => fields_v1(object, true, writer.subresource),
+    };
     let mut entry = json!({
         "manager": writer.manager,
         "operation": writer.operation,
@@ -342,7 +349,7 @@ pub(crate) fn update(
                 .unwrap_or(json!("")),
         );
     }
-    if strip_volatile(&next) == strip_volatile(&existing) {
+    if same_but_volatile(&next, &existing) {
         return Ok(existing);
     }
     if writer.subresource.is_none() && next.get("spec") != existing.get("spec") {
@@ -374,13 +381,36 @@ pub(crate) fn update(
     Ok(stored)
 }
 
-fn strip_volatile(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-        meta.remove("resourceVersion");
-    }
-    copy
+/// Whether two objects are equal apart from `metadata.managedFields` and
+/// `metadata.resourceVersion` (an update that changes nothing else is no change), compared
+/// in place rather than on stripped copies.
+fn same_but_volatile(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let volatile = |key: &str| key == "managedFields" || key == "resourceVersion";
+    let same_metadata = |x: Option<&Value>, y: Option<&Value>| match (
+        x.and_then(Value::as_object),
+        y.and_then(Value::as_object),
+    ) {
+        (Some(x), Some(y)) => {
+            let kept =
+                |m: &serde_json::Map<String, Value>| m.keys().filter(|k| !volatile(k)).count();
+            kept(x) == kept(y)
+                && x.iter()
+                    .filter(|(k, _)| !volatile(k))
+                    .all(|(k, v)| y.get(k) == Some(v))
+        }
+        _ => x == y,
+    };
+    a.len() == b.len()
+        && a.iter().all(|(key, value)| {
+            if key == "metadata" {
+                same_metadata(Some(value), b.get(key))
+            } else {
+                b.get(key) == Some(value)
+            }
+        })
 }
 
 /// Deletes an object, honouring preconditions and finalizers.
@@ -449,6 +479,23 @@ pub(crate) fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_managed_fields_and_resource_version_are_volatile() {
+        let a = json!({"kind": "Pod", "metadata": {"name": "a", "resourceVersion": "1",
+            "managedFields": [{"manager": "x"}]}, "spec": {"n": 1}});
+        let b = json!({"kind": "Pod", "metadata": {"name": "a", "resourceVersion": "7"},
+            "spec": {"n": 1}});
+        assert!(same_but_volatile(&a, &b));
+        let relabelled = json!({"kind": "Pod", "metadata": {"name": "a", "labels": {"x": "y"}},
+            "spec": {"n": 1}});
+        assert!(!same_but_volatile(&a, &relabelled));
+        let respec = json!({"kind": "Pod", "metadata": {"name": "a"}, "spec": {"n": 2}});
+        assert!(!same_but_volatile(&a, &respec));
+        let extra =
+            json!({"kind": "Pod", "metadata": {"name": "a"}, "spec": {"n": 1}, "status": {}});
+        assert!(!same_but_volatile(&b, &extra));
+    }
 
     #[test]
     fn fields_v1_lists_labels_and_spec_but_not_status() {

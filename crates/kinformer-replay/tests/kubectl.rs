@@ -337,6 +337,38 @@ async fn server_side_apply_creates_then_updates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_apply_over_a_created_object_conflicts_until_forced() {
+    let server = server().await;
+    let kubectl = Kubectl::new(&server);
+    let config = |mode: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tuning\ndata:\n  mode: {mode}\n"
+        )
+    };
+    let file = kubectl.file("tuning.yaml", &config("fast"));
+    kubectl.ok(&["create", "-f", &file]).await;
+    let file = kubectl.file("tuning.yaml", &config("slow"));
+    let refused = kubectl.run(&["apply", "--server-side", "-f", &file]).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("Apply failed with 1 conflict: conflict with \"kubectl-create\" using v1")
+            && refused.stderr.contains(".data.mode"),
+        "{}",
+        refused.stderr
+    );
+    let out = kubectl
+        .ok(&["apply", "--server-side", "--force-conflicts", "-f", &file])
+        .await;
+    assert_eq!(out.trim(), "configmap/tuning serverside-applied");
+    let stored = server
+        .get("v1", "ConfigMap", Some("default"), "tuning")
+        .unwrap();
+    assert_eq!(stored["data"]["mode"], "slow");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn label_adds_and_removes_labels() {
     let server = server().await;
     let kubectl = Kubectl::new(&server);

@@ -361,6 +361,91 @@ async fn server_side_apply_creates_then_merges_and_records_the_manager() {
 }
 
 #[tokio::test]
+async fn server_side_apply_conflicts_with_another_managers_field_unless_forced() {
+    let (server, client) = start().await;
+    // Created through the handle: manager "kinformer-replay" (Update) owns data.a.
+    server
+        .create(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "default"}, "data": {"a": "1", "keep": "k"}}))
+        .unwrap();
+    let apply = |value: &str, force: bool| {
+        let path = format!(
+            "/api/v1/namespaces/default/configmaps/c?fieldManager=ops{}",
+            if force { "&force=true" } else { "" }
+        );
+        let body = format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"c"}},"data":{{"a":"{value}"}}}}"#
+        );
+        let client = client.clone();
+        async move {
+            client
+                .patch(&path, "application/apply-patch+yaml", &body)
+                .await
+        }
+    };
+    let conflict = apply("2", false).await;
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    let status = conflict.json();
+    assert_eq!(status["reason"], "Conflict");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Apply failed with 1 conflict: conflict with \"kinformer-replay\" using v1 at "
+        ) && message.ends_with(": .data.a"),
+        "{message}"
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "FieldManagerConflict"
+    );
+    assert_eq!(status["details"]["causes"][0]["field"], ".data.a");
+    let unchanged = server.get("v1", "ConfigMap", Some("default"), "c").unwrap();
+    assert_eq!(
+        unchanged["data"]["a"], "1",
+        "a conflicting apply writes nothing"
+    );
+
+    // The same value is shared ownership, not a conflict.
+    assert_eq!(apply("1", false).await.status, 200);
+
+    let forced = apply("2", true).await;
+    assert_eq!(forced.status, 200, "{}", forced.body);
+    let object = forced.json();
+    assert_eq!(object["data"], json!({"a": "2", "keep": "k"}));
+    let entries = object["metadata"]["managedFields"].as_array().unwrap();
+    let fields_of = |manager: &str| {
+        entries
+            .iter()
+            .find(|e| e["manager"] == manager)
+            .map(|e| e["fieldsV1"].clone())
+            .unwrap()
+    };
+    assert_eq!(fields_of("ops"), json!({"f:data": {".": {}, "f:a": {}}}));
+    assert!(
+        fields_of("kinformer-replay")["f:data"].get("f:a").is_none(),
+        "the forced field moved to the applier"
+    );
+    assert!(fields_of("kinformer-replay")["f:data"]
+        .get("f:keep")
+        .is_some());
+
+    // Now ops owns data.a: its own applies never conflict, another manager's do.
+    assert_eq!(apply("3", false).await.status, 200);
+    let other = client
+        .patch(
+            "/api/v1/namespaces/default/configmaps/c?fieldManager=other",
+            "application/apply-patch+yaml",
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"9"}}"#,
+        )
+        .await;
+    assert_eq!(other.status, 409);
+    assert_eq!(
+        other.json()["message"],
+        "Apply failed with 1 conflict: conflict with \"ops\": .data.a"
+    );
+}
+
+#[tokio::test]
 async fn delete_answers_a_success_status() {
     let (server, client) = start().await;
     let created = server.create(configmap("c")).unwrap();
