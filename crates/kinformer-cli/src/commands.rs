@@ -118,10 +118,11 @@ where
         }
         index += 1;
     }
+    // `record` takes the connection flags too.
     let is_client_command = args
         .get(index)
         .and_then(|a| a.to_str())
-        .is_some_and(|a| CLIENT_COMMANDS.contains(&a));
+        .is_some_and(|a| CLIENT_COMMANDS.contains(&a) || a == "record");
     if hoisted.is_empty() || !is_client_command {
         return args;
     }

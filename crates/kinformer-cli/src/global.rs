@@ -1,7 +1,7 @@
 //! The flags every client subcommand takes, as kubectl spells them, and how they become a
-//! [`Client`]: `--kubeconfig` (else `$KUBECONFIG`, else `~/.kube/config`), `--context`,
-//! `-n/--namespace`, `-A/--all-namespaces`, `--server`, `--token`,
-//! `--insecure-skip-tls-verify` and `-v`.
+//! [`Client`]: the connection flags ([`ConnectionArgs`], also taken by `record`):
+//! `--kubeconfig` (else `$KUBECONFIG`, else `~/.kube/config`), `--context`, `--server`,
+//! `--token`, `--insecure-skip-tls-verify`; and `-n/--namespace`, `-A/--all-namespaces`, `-v`.
 
 use std::path::PathBuf;
 
@@ -12,21 +12,15 @@ use kinformer::client::{
 
 use crate::error::{Error, Result};
 
-/// Connection and scope flags shared by `get`, `watch`, `apply`, `delete` and `api-resources`.
+/// How to reach the API server: the kubeconfig (and context) or `--server`, with overrides.
 #[derive(Clone, Debug, Default, clap::Args)]
-pub struct GlobalArgs {
+pub struct ConnectionArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use instead of its current-context.
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// The namespace to work in (default: the context's, else `default`).
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-    /// Work across all namespaces.
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
     /// The API server URL (overrides the kubeconfig's; no kubeconfig is needed with it).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
@@ -36,6 +30,20 @@ pub struct GlobalArgs {
     /// Do not verify the server's certificate (insecure).
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+}
+
+/// Connection and scope flags shared by `get`, `watch`, `apply`, `delete` and `api-resources`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// How to reach the server.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The namespace to work in (default: the context's, else `default`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Work across all namespaces.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
     /// Verbosity: `-v` (or `-v=N`) prints the causes of errors and the client's logs.
     #[arg(
         short = 'v',
@@ -58,12 +66,13 @@ pub struct Session {
     pub all_namespaces: bool,
 }
 
-impl GlobalArgs {
-    /// The client configuration the flags describe.
-    pub fn config(&self) -> Result<Config> {
+impl ConnectionArgs {
+    /// The client configuration the flags describe, with `namespace` overriding the
+    /// context's.
+    pub fn config(&self, namespace: Option<&str>) -> Result<Config> {
         let options = KubeconfigOptions {
             context: self.context.clone(),
-            namespace: self.namespace.clone(),
+            namespace: namespace.map(str::to_owned),
             ..KubeconfigOptions::default()
         };
         let server = match &self.server {
@@ -107,10 +116,17 @@ impl GlobalArgs {
         if self.insecure_skip_tls_verify {
             config.accept_invalid_certs = true;
         }
-        if let Some(namespace) = &self.namespace {
-            config.default_namespace = namespace.clone();
+        if let Some(namespace) = namespace {
+            config.default_namespace = namespace.to_owned();
         }
         Ok(config)
+    }
+}
+
+impl GlobalArgs {
+    /// The client configuration the flags describe.
+    pub fn config(&self) -> Result<Config> {
+        self.connection.config(self.namespace.as_deref())
     }
 
     /// A client for the configured server.
@@ -175,9 +191,12 @@ mod tests {
     #[test]
     fn server_flag_alone_needs_no_kubeconfig() {
         let args = GlobalArgs {
-            server: Some("http://127.0.0.1:1".into()),
+            connection: ConnectionArgs {
+                server: Some("http://127.0.0.1:1".into()),
+                token: Some("secret".into()),
+                ..ConnectionArgs::default()
+            },
             namespace: Some("shop".into()),
-            token: Some("secret".into()),
             ..GlobalArgs::default()
         };
         let config = args.config().unwrap();
@@ -189,7 +208,10 @@ mod tests {
     #[test]
     fn server_flag_without_a_scheme_is_refused() {
         let args = GlobalArgs {
-            server: Some("127.0.0.1:6443".into()),
+            connection: ConnectionArgs {
+                server: Some("127.0.0.1:6443".into()),
+                ..ConnectionArgs::default()
+            },
             ..GlobalArgs::default()
         };
         assert!(matches!(args.config(), Err(Error::InvalidServer { .. })));
@@ -205,7 +227,10 @@ mod tests {
         )
         .unwrap();
         let args = GlobalArgs {
-            kubeconfig: Some(path),
+            connection: ConnectionArgs {
+                kubeconfig: Some(path),
+                ..ConnectionArgs::default()
+            },
             ..GlobalArgs::default()
         };
         let config = args.config().unwrap();
@@ -216,7 +241,10 @@ mod tests {
     #[test]
     fn a_missing_kubeconfig_file_is_a_config_error() {
         let args = GlobalArgs {
-            kubeconfig: Some("/nonexistent/kubeconfig".into()),
+            connection: ConnectionArgs {
+                kubeconfig: Some("/nonexistent/kubeconfig".into()),
+                ..ConnectionArgs::default()
+            },
             ..GlobalArgs::default()
         };
         assert!(matches!(args.config(), Err(Error::ConfigFailed(_))));

@@ -1,6 +1,6 @@
 //! The `kinformer` command-line tool. Subcommands: `fake-apiserver` (a fake Kubernetes API
-//! server for tests and demos) and `record` (a proxy writing recordings), both from crate
-//! kinformer-replay; the client subcommands `demo`, `get`, `watch`, `api-resources`, `apply`
+//! server for tests and demos) and `record` (a proxy writing recordings, in `record`), both
+//! from crate kinformer-replay; the client subcommands `demo`, `get`, `watch`, `api-resources`, `apply`
 //! and `delete` live in `commands` and the modules it names.
 
 use std::error::Error;
@@ -8,9 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use kinformer_replay::{
-    demo, recorder, FakeApiServer, Fixture, RecorderConfig, Recording, ServerConfig, TlsMaterial,
-};
+use kinformer_replay::{demo, FakeApiServer, Fixture, Recording, ServerConfig, TlsMaterial};
 
 mod api_resources;
 mod apply;
@@ -21,6 +19,7 @@ mod get;
 mod global;
 mod output;
 mod progress;
+mod record;
 mod watch;
 
 /// kinformer: a Kubernetes client and informer runtime, and its tools.
@@ -37,33 +36,9 @@ enum Command {
     FakeApiserver(FakeApiserverArgs),
     /// Proxy an API server on 127.0.0.1 and write every exchange to a recording (format 2 of
     /// docs/fixtures.md), until SIGINT or SIGTERM.
-    Record(RecordArgs),
+    Record(record::RecordArgs),
     #[command(flatten)]
     Client(commands::ClientCommand),
-}
-
-#[derive(Debug, clap::Args)]
-struct RecordArgs {
-    /// The recording to write (truncated first).
-    #[arg(long)]
-    out: PathBuf,
-    /// The API server to forward to, such as https://127.0.0.1:6443.
-    #[arg(long)]
-    server: String,
-    /// CA certificate (PEM) to trust for an https server.
-    #[arg(long, value_name = "FILE")]
-    ca_file: Option<PathBuf>,
-    /// Bearer token sent upstream (never written to the recording).
-    #[arg(
-        long,
-        value_name = "T",
-        env = "KINFORMER_RECORD_TOKEN",
-        hide_env_values = true
-    )]
-    token: Option<String>,
-    /// Port to listen on (0 picks a free one; the first output line names it).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,7 +80,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
     match cli.command {
         Command::FakeApiserver(args) => runtime.block_on(fake_apiserver(args)),
-        Command::Record(args) => runtime.block_on(record(args)),
+        Command::Record(args) => runtime.block_on(record::run(args)),
         Command::Client(command) => std::process::exit(runtime.block_on(commands::run(command))),
     }
 }
@@ -155,26 +130,8 @@ async fn fake_apiserver(args: FakeApiserverArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-async fn record(args: RecordArgs) -> Result<(), Box<dyn Error>> {
-    let mut config = RecorderConfig::new(&args.server, &args.out)?.port(args.port);
-    if let Some(path) = &args.ca_file {
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        config = config.ca_pem(pem);
-    }
-    if let Some(token) = &args.token {
-        config = config.token(token.clone());
-    }
-    let proxy = recorder::start(config).await?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", proxy.url())?;
-    stdout.flush()?;
-    wait_for_signal().await?;
-    proxy.shutdown().await;
-    Ok(())
-}
-
-async fn wait_for_signal() -> std::io::Result<()> {
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn wait_for_signal() -> std::io::Result<()> {
     #[cfg(unix)]
     {
         let mut terminate =

@@ -1,0 +1,192 @@
+//! `kinformer record`: a loopback proxy in front of the cluster the connection flags name
+//! (kubeconfig and context, or `--server`), writing every exchange to a recording (format 2 of
+//! docs/fixtures.md). Upstream it authenticates as the kubeconfig user: CA,
+//! `tls-server-name`, `insecure-skip-tls-verify`, client certificate, and a token, token file
+//! or exec plugin through kinformer-client's [`Credentials`].
+
+use std::error::Error;
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::HeaderValue;
+use kinformer::client::{Auth, Config, Credentials};
+use kinformer_replay::recorder::{self, TokenError, TokenSource};
+use kinformer_replay::RecorderConfig;
+
+use crate::global::ConnectionArgs;
+
+/// The environment variable read for a token when `--token` is not given.
+const TOKEN_VARIABLE: &str = "KINFORMER_RECORD_TOKEN";
+
+/// `kinformer record` flags.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The recording to write (truncated first).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The cluster to forward to.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// CA certificate (PEM) to trust for an https server, instead of the kubeconfig's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Port to listen on (0 picks a free one; the first output line names it).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// What `record` could not set up; messages never hold a credential.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The kubeconfig asks for something the recorder cannot do upstream.
+    #[error("kinformer record cannot proxy this cluster: {0}")]
+    Unsupported(&'static str),
+    /// The `--ca-file` could not be read.
+    #[error("reading {path}: {source}")]
+    CaFileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The io error.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the recorder until SIGINT or SIGTERM.
+pub async fn run(args: RecordArgs) -> Result<(), Box<dyn Error>> {
+    let config = recorder_config(&args)?;
+    let proxy = recorder::start(config).await?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {}", proxy.url())?;
+    stdout.flush()?;
+    crate::wait_for_signal().await?;
+    proxy.shutdown().await;
+    Ok(())
+}
+
+/// The recorder settings the flags describe.
+pub fn recorder_config(args: &RecordArgs) -> Result<RecorderConfig, Box<dyn Error>> {
+    let mut connection = args.connection.clone();
+    if connection.token.is_none() {
+        connection.token = std::env::var(TOKEN_VARIABLE).ok().filter(|t| !t.is_empty());
+    }
+    let mut config = connection.config(None)?;
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read(path).map_err(|source| RecordError::CaFileUnreadable {
+            path: path.clone(),
+            source,
+        })?;
+        config.root_certificates = Some(pem);
+    }
+    Ok(from_client_config(&config, &args.out)?.port(args.port))
+}
+
+/// Recorder settings that reach the server `config` describes, as `config`'s user.
+pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig, Box<dyn Error>> {
+    if config.impersonate.is_some() {
+        return Err(RecordError::Unsupported("the kubeconfig user impersonates another").into());
+    }
+    if config.proxy_url.is_some() {
+        return Err(RecordError::Unsupported("the kubeconfig cluster has a proxy-url").into());
+    }
+    let mut recorder = RecorderConfig::new(&config.cluster_url.to_string(), out)?
+        .insecure_skip_tls_verify(config.accept_invalid_certs);
+    if let Some(pem) = &config.root_certificates {
+        recorder = recorder.ca_pem(String::from_utf8_lossy(pem).into_owned());
+    }
+    if let Some(name) = &config.tls_server_name {
+        recorder = recorder.tls_server_name(name.clone());
+    }
+    if let Some(identity) = &config.client_certificate {
+        recorder = recorder.client_identity(
+            String::from_utf8_lossy(&identity.certificate_pem).into_owned(),
+            String::from_utf8_lossy(identity.key_pem.expose()).into_owned(),
+        );
+    }
+    if !matches!(config.auth, Auth::None) {
+        let credentials = Credentials::from_config(config)?;
+        recorder = recorder.token_source(Arc::new(ClientCredentials(credentials)));
+    }
+    Ok(recorder)
+}
+
+/// kinformer-client's credentials (token, token file, basic auth, exec plugin) as the
+/// recorder's token source.
+struct ClientCredentials(Credentials);
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl TokenSource for ClientCredentials {
+    fn authorization(&self) -> Boxed<'_, Result<Option<HeaderValue>, TokenError>> {
+        Box::pin(async move {
+            self.0
+                .authorization()
+                .await
+                .map_err(|e| Box::new(e) as TokenError)
+        })
+    }
+
+    fn refresh_after_unauthorized(&self) -> Boxed<'_, bool> {
+        Box::pin(self.0.refresh_after_unauthorized())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kubeconfig(dir: &Path, user: &str) -> PathBuf {
+        let path = dir.join("config");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9/prefix\n    tls-server-name: api.internal\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\nusers:\n- name: u\n  user:\n{user}"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    fn args(path: PathBuf) -> RecordArgs {
+        RecordArgs {
+            out: "/tmp/unused.txt".into(),
+            connection: ConnectionArgs {
+                kubeconfig: Some(path),
+                ..ConnectionArgs::default()
+            },
+            ca_file: None,
+            port: 0,
+        }
+    }
+
+    #[test]
+    fn the_kubeconfig_cluster_and_token_become_the_recorder_settings_without_leaking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path(), "    token: very-secret-token\n");
+        let config = recorder_config(&args(path)).unwrap();
+        let debug = format!("{config:?}");
+        assert!(debug.contains("https://127.0.0.1:9/prefix"), "{debug}");
+        assert!(debug.contains("api.internal"), "{debug}");
+        assert!(debug.contains("token: Some(\"<redacted>\")"), "{debug}");
+        assert!(!debug.contains("very-secret-token"), "{debug}");
+    }
+
+    #[test]
+    fn impersonation_is_refused_rather_than_recorded_as_someone_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path(), "    as: jane\n");
+        let error = recorder_config(&args(path)).unwrap_err();
+        assert!(error.to_string().contains("impersonates"), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = args(kubeconfig(dir.path(), "    {}\n"));
+        args.ca_file = Some("/nonexistent/ca.crt".into());
+        let error = recorder_config(&args).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/ca.crt"), "{error}");
+    }
+}
