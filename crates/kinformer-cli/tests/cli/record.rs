@@ -192,3 +192,45 @@ async fn record_without_any_cluster_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no kubeconfig"), "{stderr}");
 }
+
+#[tokio::test]
+async fn record_gets_its_upstream_token_from_an_exec_plugin() {
+    let server = live(
+        ServerConfig::default()
+            .generated_tls()
+            .token("exec-s3cret-token"),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("plugin.sh");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-s3cret-token\"}}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), server.ca_pem().unwrap()).unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n    certificate-authority: ca.crt\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: exec\ncurrent-context: fake\nusers:\n- name: exec\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ./plugin.sh\n      interactiveMode: Never\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("recording.txt");
+    let recorder = Recorder::start(
+        dir.path(),
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let text = through_and_replayed(recorder, dir.path(), &out).await;
+    assert!(!text.contains("exec-s3cret-token"), "{text}");
+}
