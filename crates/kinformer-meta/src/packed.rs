@@ -23,26 +23,28 @@ use crate::error::{Error, Result};
 
 /// A JSON field decoded into `T` on first read, kept LZ4-compressed until then.
 pub struct Packed<T> {
-    /// The JSON as received, compressed, with its length in front; `None` once the value
-    /// has been mutated or was built in memory.
-    packed: Option<Box<[u8]>>,
-    /// The decoded value, filled on first read.
-    value: OnceLock<T>,
+    /// The JSON as received, compressed, with its length in front; empty (no allocation)
+    /// once the value has been mutated or was built in memory. Never empty otherwise, and a
+    /// box rather than an `Option` so `Option<Packed<T>>` needs no extra tag.
+    packed: Box<[u8]>,
+    /// The decoded value, filled on first read; boxed so an unread field stays two words
+    /// and a flag.
+    value: OnceLock<Box<T>>,
 }
 
 impl<T> Packed<T> {
     /// Wraps an already decoded value.
     pub fn new(value: T) -> Self {
         Packed {
-            packed: None,
-            value: OnceLock::from(value),
+            packed: Box::default(),
+            value: OnceLock::from(Box::new(value)),
         }
     }
 
     /// Compresses JSON text that will be decoded on first read.
     pub fn from_raw(raw: &RawValue) -> Self {
         Packed {
-            packed: Some(pack(raw.get())),
+            packed: pack(raw.get()),
             value: OnceLock::new(),
         }
     }
@@ -50,7 +52,12 @@ impl<T> Packed<T> {
     /// The JSON this field was received as, when it has not been mutated since
     /// (decompressed on each call).
     pub fn raw_json(&self) -> Option<Result<String>> {
-        self.packed.as_deref().map(unpack::<T>)
+        self.kept().map(unpack::<T>)
+    }
+
+    /// The compressed JSON, when kept.
+    fn kept(&self) -> Option<&[u8]> {
+        Some(&*self.packed).filter(|packed| !packed.is_empty())
     }
 
     /// True when the value has been decoded (or was built in memory).
@@ -60,7 +67,7 @@ impl<T> Packed<T> {
 
     /// Heap bytes held for the compressed JSON (zero once mutated or built in memory).
     pub fn packed_len(&self) -> usize {
-        self.packed.as_deref().map_or(0, <[u8]>::len)
+        self.packed.len()
     }
 }
 
@@ -70,7 +77,7 @@ impl<T: DeserializeOwned> Packed<T> {
         if let Some(value) = self.value.get() {
             return Ok(value);
         }
-        let decoded = self.decode()?;
+        let decoded = Box::new(self.decode()?);
         // Another thread may have decoded concurrently; either copy is equal.
         Ok(self.value.get_or_init(|| decoded))
     }
@@ -78,32 +85,35 @@ impl<T: DeserializeOwned> Packed<T> {
     /// Mutable access; the received JSON is dropped since it no longer describes the value.
     pub fn get_mut(&mut self) -> Result<&mut T> {
         if self.value.get().is_none() {
-            let decoded = self.decode()?;
+            let decoded = Box::new(self.decode()?);
             let _ = self.value.set(decoded);
         }
-        self.packed = None;
-        self.value.get_mut().ok_or(Error::LazyDecodeFailed {
-            type_name: std::any::type_name::<T>(),
-            message: "the value vanished after decoding".into(),
-        })
+        self.packed = Box::default();
+        self.value
+            .get_mut()
+            .map(|value| &mut **value)
+            .ok_or(Error::LazyDecodeFailed {
+                type_name: std::any::type_name::<T>(),
+                message: "the value vanished after decoding".into(),
+            })
     }
 
     /// Replaces the value.
     pub fn set(&mut self, value: T) {
-        self.packed = None;
-        self.value = OnceLock::from(value);
+        self.packed = Box::default();
+        self.value = OnceLock::from(Box::new(value));
     }
 
     /// Takes the decoded value out.
     pub fn into_inner(mut self) -> Result<T> {
         if let Some(value) = self.value.take() {
-            return Ok(value);
+            return Ok(*value);
         }
         self.decode()
     }
 
     fn decode(&self) -> Result<T> {
-        let text = match self.packed.as_deref() {
+        let text = match self.kept() {
             Some(packed) => unpack::<T>(packed)?,
             None => "null".to_owned(),
         };
@@ -181,7 +191,7 @@ impl<T> From<T> for Packed<T> {
 impl<T: DeserializeOwned + PartialEq> PartialEq for Packed<T> {
     fn eq(&self, other: &Self) -> bool {
         // Equal compressed bytes come from equal text (the compressor is deterministic).
-        if let (Some(a), Some(b)) = (&self.packed, &other.packed) {
+        if let (Some(a), Some(b)) = (self.kept(), other.kept()) {
             if a == b {
                 return true;
             }
@@ -195,7 +205,7 @@ impl<T: DeserializeOwned + PartialEq> PartialEq for Packed<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Packed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.value.get(), &self.packed) {
+        match (self.value.get(), self.kept()) {
             (Some(value), _) => value.fmt(f),
             (None, Some(packed)) => write!(f, "Packed({} bytes of compressed JSON)", packed.len()),
             (None, None) => f.write_str("Packed(null)"),
@@ -206,7 +216,7 @@ impl<T: fmt::Debug> fmt::Debug for Packed<T> {
 impl<T: Serialize> Serialize for Packed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
-        match (&self.packed, self.value.get()) {
+        match (self.kept(), self.value.get()) {
             (Some(packed), _) => {
                 let text = unpack::<T>(packed).map_err(S::Error::custom)?;
                 let raw = RawValue::from_string(text).map_err(S::Error::custom)?;
@@ -246,6 +256,11 @@ mod tests {
             packed.packed_len(),
             FIELDS.len()
         );
+    }
+
+    #[test]
+    fn an_unread_field_is_small_inline() {
+        assert!(size_of::<Option<Packed<Vec<String>>>>() <= 4 * size_of::<usize>());
     }
 
     #[test]

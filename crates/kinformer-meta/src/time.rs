@@ -267,7 +267,10 @@ mod tests {
         let late = Time::from_unix(11, 0);
         assert!(early < late && Time::default() < early);
         assert_eq!(early.subsec_nanos(), 999_999_999);
-        assert_eq!(Time::from_unix(1, 1_500_000_000), Time::from_unix(2, 500_000_000));
+        assert_eq!(
+            Time::from_unix(1, 1_500_000_000),
+            Time::from_unix(2, 500_000_000)
+        );
         assert_eq!(format!("{:?}", late), "Time { seconds: 11, nanos: 0 }");
     }
 

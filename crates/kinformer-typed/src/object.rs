@@ -28,23 +28,28 @@ pub trait TypedObject: Resource {
 /// the compact JSON they arrived as and written back after the known fields.
 #[derive(Clone, Default)]
 pub struct UnknownFields {
-    entries: Vec<(Box<str>, Box<RawValue>)>,
+    /// Boxed so that the common case, no unknown fields, costs one word in every object.
+    #[allow(clippy::box_collection)] // One word inline instead of a Vec's three, on purpose.
+    entries: Option<Box<Vec<Entry>>>,
 }
+
+/// One unknown field: its key and its JSON.
+type Entry = (Box<str>, Box<RawValue>);
 
 impl UnknownFields {
     /// Number of unknown fields.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries().len()
     }
 
     /// True when the object had no unknown fields.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
     }
 
     /// The JSON of field `key`, when present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
+        self.entries()
             .iter()
             .find(|(k, _)| &**k == key)
             .map(|(_, v)| v.get())
@@ -59,36 +64,48 @@ impl UnknownFields {
 
     /// Removes field `key`, returning its JSON.
     pub fn remove(&mut self, key: &str) -> Option<Box<RawValue>> {
-        let index = self.entries.iter().position(|(k, _)| &**k == key)?;
-        Some(self.entries.remove(index).1)
+        let entries = self.entries.as_mut()?;
+        let index = entries.iter().position(|(k, _)| &**k == key)?;
+        let removed = entries.remove(index).1;
+        if entries.is_empty() {
+            self.entries = None;
+        }
+        Some(removed)
     }
 
     /// Fields in the order they arrived, as key and JSON text.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().map(|(k, v)| (&**k, v.get()))
+        self.entries().iter().map(|(k, v)| (&**k, v.get()))
     }
 
     /// Heap bytes held by the unknown fields.
     pub fn heap_size(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(Box<str>, Box<RawValue>)>()
-            + self
-                .entries
-                .iter()
-                .map(|(k, v)| k.len() + v.get().len())
-                .sum::<usize>()
+        self.entries.as_ref().map_or(0, |entries| {
+            std::mem::size_of::<Vec<Entry>>()
+                + entries.capacity() * std::mem::size_of::<Entry>()
+                + entries
+                    .iter()
+                    .map(|(k, v)| k.len() + v.get().len())
+                    .sum::<usize>()
+        })
     }
 
     /// Records a field read by a generated deserializer; a repeated key keeps the last value.
     pub(crate) fn insert_raw(&mut self, key: Box<str>, raw: Box<RawValue>) {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+        let entries = self.entries.get_or_insert_with(Box::default);
+        match entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = raw,
-            None => self.entries.push((key, raw)),
+            None => entries.push((key, raw)),
         }
+    }
+
+    fn entries(&self) -> &[Entry] {
+        self.entries.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Writes every unknown field into a map being serialized.
     pub(crate) fn serialize_into<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        for (key, value) in &self.entries {
+        for (key, value) in self.entries() {
             map.serialize_entry(&**key, value)?;
         }
         Ok(())
@@ -207,6 +224,10 @@ mod tests {
         assert_eq!(fields.remove("alpha").unwrap().get(), "\"x\"");
         assert_eq!(fields.len(), 1);
         assert!(fields.heap_size() >= "zeta[2]".len());
+        assert_eq!(fields.remove("zeta").unwrap().get(), "[2]");
+        assert!(fields.is_empty() && fields.remove("zeta").is_none());
+        assert_eq!(fields.heap_size(), 0);
+        assert_eq!(size_of::<UnknownFields>(), size_of::<usize>());
     }
 
     #[test]
