@@ -251,6 +251,7 @@ mod tests {
         ];
         RestMapper::new(&ServerResources {
             mode: DiscoveryMode::Legacy,
+            aggregated_version: None,
             groups,
             group_versions: group_versions
                 .into_iter()

@@ -2,9 +2,10 @@
 //! `DiscoveryClient`, and what `kubectl api-resources` prints).
 //!
 //! Start with [`DiscoveryClient`]. It asks for aggregated discovery first (one
-//! `apidiscovery.k8s.io/v2` document each from `/api` and `/apis`) and falls back to the legacy
-//! endpoints (`/api`, `/apis`, then one `APIResourceList` per group/version) when the server
-//! answers with plain documents. A group/version that fails (or is reported `Stale`) is listed
+//! `apidiscovery.k8s.io/v2` document each from `/api` and `/apis`, or `v2beta1` from servers
+//! 1.26-1.29 that do not know v2, in one Accept header as kubectl sends it) and falls back to
+//! the legacy endpoints (`/api`, `/apis`, then one `APIResourceList` per group/version) when
+//! the server answers with plain documents or refuses the aggregated media types (406). A group/version that fails (or is reported `Stale`) is listed
 //! in [`ServerResources::failures`] beside everything that succeeded. Results are cached in
 //! memory until [`DiscoveryClient::invalidate`]. The wire documents are in `wire`.
 
@@ -22,10 +23,12 @@ use crate::Client;
 
 pub use wire::ServerVersion;
 
-/// The Accept header of an aggregated discovery request (with plain JSON as the fallback a
-/// server without aggregated discovery answers).
-pub const AGGREGATED_ACCEPT: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+/// The Accept header of an aggregated discovery request, as kubectl sends it: `v2`, then
+/// `v2beta1` (servers 1.26-1.29), then plain JSON (legacy discovery).
+pub const AGGREGATED_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+
+/// The aggregated discovery versions this client reads, preferred first.
+pub const AGGREGATED_VERSIONS: [&str; 2] = ["v2", "v2beta1"];
 
 /// One resource a server serves, with what `kubectl api-resources` prints about it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -127,6 +130,9 @@ pub enum DiscoveryMode {
 pub struct ServerResources {
     /// How the server answered.
     pub mode: DiscoveryMode,
+    /// The `apidiscovery.k8s.io` version of the aggregated documents (`v2` or `v2beta1`);
+    /// `None` when neither root answered with one.
+    pub aggregated_version: Option<&'static str>,
     /// The groups, core first, in the server's order.
     pub groups: Vec<DiscoveredGroup>,
     /// The resources of every group/version that succeeded, in group order and version
@@ -249,6 +255,7 @@ impl DiscoveryClient {
         let named = self.root("/apis", accept).await?;
         let mut result = ServerResources {
             mode: DiscoveryMode::Aggregated,
+            aggregated_version: None,
             groups: Vec::new(),
             group_versions: Vec::new(),
             failures: Vec::new(),
@@ -256,7 +263,10 @@ impl DiscoveryClient {
         let mut legacy_group_versions = Vec::new();
         for root in [core, named] {
             match root {
-                Root::Aggregated(list) => add_aggregated(&mut result, list),
+                Root::Aggregated(list, version) => {
+                    result.aggregated_version = Some(version);
+                    add_aggregated(&mut result, list);
+                }
                 Root::Legacy(groups) => {
                     result.mode = DiscoveryMode::Legacy;
                     for group in groups {
@@ -310,9 +320,23 @@ impl DiscoveryClient {
             group_version: path.to_owned(),
             source: Box::new(source),
         };
-        let (bytes, content_type) = self.get(path, accept).await.map_err(failed)?;
+        let (bytes, content_type) = match self.get(path, accept).await {
+            // A server (or a proxy in front of it) that refuses the aggregated media types
+            // is asked again for the legacy document.
+            Err(error) if accept != crate::request::JSON && is_not_acceptable(&error) => {
+                self.get(path, crate::request::JSON).await.map_err(failed)?
+            }
+            answer => answer.map_err(failed)?,
+        };
         if content_type.contains("as=APIGroupDiscoveryList") {
-            return Ok(Root::Aggregated(decode(&bytes).map_err(failed)?));
+            let version = aggregated_version(&content_type).ok_or_else(|| {
+                failed(Error::InvalidRequest(format!(
+                    "the server answered with an aggregated discovery version this client \
+                     does not read ({content_type}); it reads {}",
+                    AGGREGATED_VERSIONS.join(", ")
+                )))
+            })?;
+            return Ok(Root::Aggregated(decode(&bytes).map_err(failed)?, version));
         }
         if path == "/api" {
             let versions: wire::ApiVersions = decode(&bytes).map_err(failed)?;
@@ -373,8 +397,35 @@ impl DiscoveryClient {
 
 /// What `/api` or `/apis` answered.
 enum Root {
-    Aggregated(wire::ApiGroupDiscoveryList),
+    Aggregated(wire::ApiGroupDiscoveryList, &'static str),
     Legacy(Vec<DiscoveredGroup>),
+}
+
+/// True for a 406 Not Acceptable answer (a Status or a bare code).
+fn is_not_acceptable(error: &Error) -> bool {
+    match error {
+        Error::Http { code, .. } => *code == 406,
+        other => other.status().is_some_and(|status| status.code == 406),
+    }
+}
+
+/// The `v=` of an `application/json;g=apidiscovery.k8s.io;v=...;as=APIGroupDiscoveryList`
+/// content type, when it is one this client reads.
+fn aggregated_version(content_type: &str) -> Option<&'static str> {
+    let mut group = false;
+    let mut version = None;
+    for parameter in content_type.split(';').skip(1) {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().trim_matches('"');
+        match name.trim() {
+            "g" => group = value == "apidiscovery.k8s.io",
+            "v" => version = AGGREGATED_VERSIONS.iter().copied().find(|v| *v == value),
+            _ => {}
+        }
+    }
+    version.filter(|_| group)
 }
 
 fn add_aggregated(result: &mut ServerResources, list: wire::ApiGroupDiscoveryList) {

@@ -20,6 +20,7 @@ fn wardle() -> ServerResources {
         .collect();
     ServerResources {
         mode: DiscoveryMode::Legacy,
+        aggregated_version: None,
         groups: vec![DiscoveredGroup {
             name: "wardle.example.com".into(),
             versions: vec!["v1beta1".into(), "v1alpha1".into()],
@@ -96,6 +97,7 @@ fn aggregated_documents_keep_version_order_and_report_stale_versions() {
         ]}]}"#;
     let mut result = ServerResources {
         mode: DiscoveryMode::Aggregated,
+        aggregated_version: Some("v2"),
         groups: Vec::new(),
         group_versions: Vec::new(),
         failures: Vec::new(),
@@ -112,4 +114,25 @@ fn aggregated_documents_keep_version_order_and_report_stale_versions() {
     assert_eq!(result.failures.len(), 1);
     assert_eq!(result.failures[0].group_version.to_string(), "apps/v1beta9");
     assert!(!result.is_complete());
+}
+
+#[test]
+fn aggregated_content_types_are_read_for_v2_and_v2beta1_only() {
+    let v2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+    assert_eq!(aggregated_version(v2), Some("v2"));
+    let beta = "application/json; g=apidiscovery.k8s.io; v=v2beta1; as=APIGroupDiscoveryList";
+    assert_eq!(aggregated_version(beta), Some("v2beta1"));
+    let future = "application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList";
+    assert_eq!(aggregated_version(future), None);
+    let other_group = "application/json;g=example.com;v=v2;as=APIGroupDiscoveryList";
+    assert_eq!(aggregated_version(other_group), None);
+}
+
+#[test]
+fn the_accept_header_asks_for_v2_then_v2beta1_then_plain_json_like_kubectl() {
+    let ranges: Vec<&str> = AGGREGATED_ACCEPT.split(',').collect();
+    assert_eq!(ranges.len(), 3);
+    assert!(ranges[0].contains("v=v2;"));
+    assert!(ranges[1].contains("v=v2beta1;"));
+    assert_eq!(ranges[2], "application/json");
 }
