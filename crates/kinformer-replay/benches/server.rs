@@ -1,5 +1,5 @@
 //! Throughput of the fake API server: a paginated LIST of 50 000 realistic pods in pages of
-//! 500 and a watch replaying 100 000 events, over loopback HTTP/1.1, to a client that only
+//! 500 and a watch replaying 100 000 events of about 6 KB (pod-sized), over loopback HTTP/1.1, to a client that only
 //! reads the bytes. Run with `cargo bench -p kinformer-replay --bench server`
 //! (`KINFORMER_BENCH=list|watch` for one half); prints one line per figure.
 
@@ -39,6 +39,24 @@ async fn get(sender: &mut Sender, path: &str) -> Bytes {
         .await
         .expect("body")
         .to_bytes()
+}
+
+/// Newlines in `data`, eight bytes at a time (a byte-by-byte count made the reader, not the
+/// server, the bottleneck of the watch figure).
+fn count_newlines(data: &[u8]) -> usize {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut chunks = data.chunks_exact(8);
+    let mut count = 0usize;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A byte of `x` is zero exactly where the input byte is a newline.
+        let x = u64::from_ne_bytes(word) ^ NEWLINES;
+        let nonzero = ((x & LOW) + LOW) | x;
+        count += (!nonzero & !LOW).count_ones() as usize;
+    }
+    count + chunks.remainder().iter().filter(|b| **b == b'\n').count()
 }
 
 /// A list page, checked for well-formed JSON and counted without building the items.
@@ -142,7 +160,7 @@ async fn watch_benchmark(events: usize, configmaps: usize) {
     for n in 0..events {
         let i = n % configmaps;
         handle
-            .update(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "namespace": "bench"}, "data": {"n": n.to_string(), "payload": "x".repeat(2000)}}))
+            .update(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "namespace": "bench"}, "data": {"n": n.to_string(), "payload": "x".repeat(5600)}}))
             .expect("update");
     }
     let produce = started.elapsed().as_secs_f64();
@@ -169,7 +187,7 @@ async fn watch_benchmark(events: usize, configmaps: usize) {
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     bytes += data.len();
-                    frames += data.iter().filter(|b| **b == b'\n').count();
+                    frames += count_newlines(&data);
                 }
             }
             other => panic!("watch stopped after {frames} frames: {other:?}"),

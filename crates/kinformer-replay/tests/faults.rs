@@ -107,6 +107,79 @@ async fn watch_connection_closes_in_the_middle_of_a_json_object() {
     }
 }
 
+/// A server with `count` pods of about 2.5 KB each, so their frames span several of the
+/// server's large write chunks.
+async fn start_with_big_pods(count: usize) -> (RunningServer, Client) {
+    let server = FakeApiServer::start(ServerConfig::default()).await.unwrap();
+    for i in 0..count {
+        let mut object = pod("default", &format!("p{i:04}"), json!({"app": "big"}));
+        object["metadata"]["annotations"] = json!({"note": "n".repeat(2000)});
+        server.create(object).unwrap();
+    }
+    let client = Client::new(server.url());
+    (server, client)
+}
+
+/// Reads a body until it ends or breaks: the bytes, and whether it broke.
+async fn read_raw(response: http::Response<hyper::body::Incoming>) -> (Vec<u8>, bool) {
+    use http_body_util::BodyExt;
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    loop {
+        match body.frame().await {
+            Some(Ok(frame)) => bytes.extend_from_slice(&frame.into_data().unwrap_or_default()),
+            Some(Err(_)) => return (bytes, true),
+            None => return (bytes, false),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_byte_cut_deep_in_a_long_watch_delivers_exactly_n_bytes_of_whole_frames_first() {
+    let (server, client) = start_with_big_pods(300).await;
+    server.inject(FaultRule::new(Fault::CloseAfterBytes(500_000)).verb("watch"));
+    let response = client.send("GET", WATCH_ALL, &[], "").await.unwrap();
+    let (bytes, broken) = read_raw(response).await;
+    assert!(broken, "the stream must end in an error");
+    assert_eq!(bytes.len(), 500_000);
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let partial = lines.pop().unwrap();
+    assert!(!partial.is_empty(), "the cut falls inside a frame");
+    for (i, line) in lines.iter().enumerate() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["type"], "ADDED");
+        assert_eq!(event["object"]["metadata"]["name"], format!("p{i:04}"));
+    }
+    assert!(lines.len() > 150, "{} whole frames", lines.len());
+}
+
+#[tokio::test]
+async fn gone_at_event_n_of_a_long_replay_comes_after_exactly_n_events() {
+    let (server, client) = start_with_big_pods(300).await;
+    server.inject(FaultRule::new(Fault::GoneAfterEvents(250)).verb("watch"));
+    let mut watch = client.watch(WATCH_ALL).await;
+    for i in 0..250 {
+        assert_eq!(watch.summary().await, ("ADDED".into(), format!("p{i:04}")));
+    }
+    let error = watch.event().await;
+    assert_eq!(error["type"], "ERROR");
+    assert_eq!(error["object"]["code"], 410);
+    assert_eq!(watch.next().await, Next::Ended);
+}
+
+#[tokio::test]
+async fn close_after_n_events_of_a_long_replay_sends_n_whole_frames() {
+    let (server, client) = start_with_big_pods(300).await;
+    server.inject(FaultRule::new(Fault::CloseAfterEvents(200)).verb("watch"));
+    let response = client.send("GET", WATCH_ALL, &[], "").await.unwrap();
+    let (bytes, broken) = read_raw(response).await;
+    assert!(broken);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.ends_with('\n'), "no partial frame");
+    assert_eq!(text.lines().count(), 200);
+}
+
 #[tokio::test]
 async fn list_body_is_cut_after_n_bytes() {
     let (server, client) = start().await;

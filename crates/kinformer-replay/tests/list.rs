@@ -445,3 +445,37 @@ async fn continue_with_a_resource_version_is_a_bad_request() {
         "specifying resource version is not allowed when using continue"
     );
 }
+
+#[tokio::test]
+async fn a_list_larger_than_a_write_chunk_arrives_whole_with_its_content_length() {
+    let server = FakeApiServer::start(ServerConfig::default()).await.unwrap();
+    for i in 0..400 {
+        let mut object = pod("default", &format!("p{i:04}"), json!({"app": "big"}));
+        object["metadata"]["annotations"] = json!({"note": "n".repeat(2500)});
+        server.create(object).unwrap();
+    }
+    let client = Client::new(server.url());
+    let reply = client.get("/api/v1/namespaces/default/pods").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.len() > 1_000_000, "{} bytes", reply.body.len());
+    assert_eq!(
+        reply.header("content-length"),
+        Some(reply.body.len().to_string().as_str())
+    );
+    assert!(reply
+        .body
+        .starts_with(r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":""#));
+    let list = reply.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 400);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["metadata"]["name"], format!("p{i:04}"));
+        assert!(item.get("kind").is_none() && item.get("apiVersion").is_none());
+        assert_eq!(item["spec"]["containers"][0]["name"], "app");
+    }
+    let one = client.get("/api/v1/namespaces/default/pods/p0007").await;
+    assert!(one
+        .body
+        .starts_with(r#"{"kind":"Pod","apiVersion":"v1","metadata":{"#));
+    assert_eq!(one.json()["metadata"], items[7]["metadata"]);
+}
