@@ -1,6 +1,10 @@
 //! `kinformer apply -f FILE|DIR|-`: multi-document YAML (or JSON) manifests through the dynamic
-//! client; `--server-side` sends server-side apply patches, otherwise each object is created,
-//! or replaced when it exists. Every file is read and checked before anything is sent.
+//! client; `--server-side` sends server-side apply patches. Otherwise it is kubectl's
+//! client-side apply: an object is created with its manifest stored in the
+//! `kubectl.kubernetes.io/last-applied-configuration` annotation, or, when it exists, patched
+//! with a three-way JSON merge patch (`merge_patch`) from that annotation, the manifest and
+//! the live object, so fields others set are kept and fields dropped from the manifest are
+//! deleted. Every file is read and checked before anything is sent.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +14,7 @@ use kinformer::dynamic::{from_yaml_documents, DynamicObject};
 
 use crate::error::{causes, one_line, Error, Result};
 use crate::global::GlobalArgs;
-use crate::output;
+use crate::{merge_patch, output};
 
 /// The field manager named in server-side apply and writes.
 const FIELD_MANAGER: &str = "kinformer";
@@ -100,20 +104,49 @@ pub async fn run(args: ApplyArgs) -> Result<()> {
                 .map_err(|e| failed("applying", e))?;
             "serverside-applied"
         } else {
-            let params = PostParams {
-                field_manager: Some(FIELD_MANAGER.into()),
-                ..PostParams::default()
-            };
+            let manifest =
+                serde_json::to_value(&object).map_err(|e| Error::ManifestIncomplete {
+                    path: path.clone(),
+                    document,
+                    problem: format!("cannot be encoded as JSON: {e}"),
+                })?;
+            let modified = merge_patch::with_last_applied(&manifest);
             match target.get(&name).await {
                 Ok(current) => {
-                    object.metadata.resource_version = current.metadata.resource_version.clone();
-                    target
-                        .update(&object, &params)
-                        .await
-                        .map_err(|e| failed("updating", e))?;
-                    "configured"
+                    let current =
+                        serde_json::to_value(&current).map_err(|e| Error::ManifestIncomplete {
+                            path: path.clone(),
+                            document,
+                            problem: format!("the live object cannot be encoded as JSON: {e}"),
+                        })?;
+                    let original = merge_patch::last_applied(&current);
+                    let patch = merge_patch::three_way(original.as_ref(), &modified, &current);
+                    if patch.as_object().is_some_and(|p| p.is_empty()) {
+                        "unchanged"
+                    } else {
+                        let params = PatchParams {
+                            field_manager: Some(FIELD_MANAGER.into()),
+                            ..PatchParams::default()
+                        };
+                        target
+                            .patch(&name, &Patch::Merge(&patch), &params)
+                            .await
+                            .map_err(|e| failed("patching", e))?;
+                        "configured"
+                    }
                 }
                 Err(kinformer::client::Error::Api(status)) if status.code == 404 => {
+                    let object: DynamicObject = serde_json::from_value(modified).map_err(|e| {
+                        Error::ManifestIncomplete {
+                            path: path.clone(),
+                            document,
+                            problem: format!("cannot be annotated: {e}"),
+                        }
+                    })?;
+                    let params = PostParams {
+                        field_manager: Some(FIELD_MANAGER.into()),
+                        ..PostParams::default()
+                    };
                     target
                         .create(&object, &params)
                         .await

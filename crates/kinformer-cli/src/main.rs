@@ -17,6 +17,7 @@ mod delete;
 mod error;
 mod get;
 mod global;
+mod merge_patch;
 mod output;
 mod progress;
 mod record;

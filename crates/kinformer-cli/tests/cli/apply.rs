@@ -35,7 +35,8 @@ async fn apply_creates_then_updates_every_document() {
     assert_ok(&output);
     assert_eq!(
         stdout(&output),
-        "configmap/settings configured\ndeployment.apps/api configured\n"
+        "configmap/settings configured\ndeployment.apps/api unchanged\n",
+        "only the ConfigMap's manifest changed"
     );
     let settings = handle
         .get("v1", "ConfigMap", Some("shop"), "settings")
@@ -121,4 +122,90 @@ async fn delete_removes_the_named_object() {
         .handle()
         .get("v1", "Pod", Some("shop"), "web-2")
         .is_none());
+}
+
+/// A Deployment manifest with `replicas`, labels and an `env` list; `extra` lines join the
+/// ConfigMap's data.
+fn three_way_manifest(replicas: u32, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: info\n{extra}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  labels: {{tier: backend}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: app, image: 'api:1'}}]}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_side_apply_merges_three_ways_like_kubectl() {
+    let cluster = Cluster::start(shop()).await;
+    let path = cluster.dir.path().join("app.yaml");
+    let file = path.to_str().unwrap();
+    let handle = cluster.handle();
+    std::fs::write(&path, three_way_manifest(1, "  RETRIES: '3'\n")).unwrap();
+    let output = cluster.run(&["apply", "-f", file, "-n", "shop"]).await;
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "configmap/settings created\ndeployment.apps/api created\n"
+    );
+    let settings = handle
+        .get("v1", "ConfigMap", Some("shop"), "settings")
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(
+        settings["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .expect("the last-applied annotation is set on create"),
+    )
+    .unwrap();
+    assert_eq!(stored["data"]["RETRIES"], "3");
+    assert!(stored["metadata"].get("annotations").is_none());
+
+    // The same manifest again changes nothing.
+    let output = cluster.run(&["apply", "-f", file, "-n", "shop"]).await;
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "configmap/settings unchanged\ndeployment.apps/api unchanged\n"
+    );
+    let unchanged = handle
+        .get("v1", "ConfigMap", Some("shop"), "settings")
+        .unwrap();
+    assert_eq!(
+        unchanged["metadata"]["resourceVersion"],
+        settings["metadata"]["resourceVersion"]
+    );
+
+    // Someone else adds a data key and a label, and scales the Deployment.
+    let mut edited = unchanged.clone();
+    edited["data"]["FROM_EDIT"] = "kept".into();
+    edited["metadata"]["labels"] = serde_json::json!({"owner": "ops"});
+    handle.update(edited).unwrap();
+    let mut deployment = handle
+        .get("apps/v1", "Deployment", Some("shop"), "api")
+        .unwrap();
+    deployment["spec"]["replicas"] = 7.into();
+    deployment["metadata"]["labels"]["edited"] = "yes".into();
+    handle.update(deployment).unwrap();
+
+    // The manifest drops RETRIES and sets replicas 2.
+    std::fs::write(&path, three_way_manifest(2, "")).unwrap();
+    let output = cluster.run(&["apply", "-f", file, "-n", "shop"]).await;
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "configmap/settings configured\ndeployment.apps/api configured\n"
+    );
+    let settings = handle
+        .get("v1", "ConfigMap", Some("shop"), "settings")
+        .unwrap();
+    assert_eq!(
+        settings["data"],
+        serde_json::json!({"LOG_LEVEL": "info", "FROM_EDIT": "kept"}),
+        "RETRIES, dropped from the manifest, is deleted; the edit is kept"
+    );
+    assert_eq!(settings["metadata"]["labels"]["owner"], "ops");
+    let deployment = handle
+        .get("apps/v1", "Deployment", Some("shop"), "api")
+        .unwrap();
+    assert_eq!(deployment["spec"]["replicas"], 2, "the manifest wins");
+    assert_eq!(deployment["metadata"]["labels"]["edited"], "yes");
+    assert_eq!(deployment["metadata"]["labels"]["tier"], "backend");
+    assert!(deployment["metadata"].get("creationTimestamp").is_some());
 }
