@@ -468,6 +468,30 @@ async fn a_failing_exec_plugin_surfaces_its_stderr_and_install_hint() {
 }
 
 #[tokio::test]
+async fn a_hung_exec_plugin_fails_the_request_after_the_configured_timeout() {
+    let peer = serve(None, handler(|_, _| ok_json("{}"))).await;
+    let user = "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: ['-c', 'exec sleep 100000']\n      env:\n      - {name: PLUGIN_PASSWORD, value: 'pl4in-secret'}\n";
+    let kubeconfig = Kubeconfig::from_yaml(&kubeconfig_yaml(&peer.url, "", user)).unwrap();
+    let config = Config::from_kubeconfig(&kubeconfig, &KubeconfigOptions::default())
+        .unwrap()
+        .with_exec_timeout(Some(std::time::Duration::from_millis(200)));
+    let err = Client::try_from(config)
+        .unwrap()
+        .send(get("/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ExecPluginTimedOut { command, .. } if command == "sh"),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("pl4in-secret"));
+    assert!(
+        peer.seen().is_empty(),
+        "nothing was sent without a credential"
+    );
+}
+
+#[tokio::test]
 async fn an_exec_plugin_can_supply_the_client_certificate_for_mutual_tls() {
     let pki = Pki::new("ca");
     let client_ca = Pki::new("client-ca");
