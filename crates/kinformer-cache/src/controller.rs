@@ -258,6 +258,12 @@ impl<K: Object> Store<K> for NotifyingStore<K> {
     fn resync(&self) -> Result<()> {
         self.fifo.resync()
     }
+    fn begin_batch(&self) {
+        self.fifo.begin_batch()
+    }
+    fn end_batch(&self) {
+        self.fifo.end_batch()
+    }
     fn update_resource_version(&self, resource_version: &str) {
         Store::update_resource_version(&*self.fifo, resource_version)
     }

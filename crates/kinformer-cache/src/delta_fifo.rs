@@ -296,6 +296,10 @@ pub struct DeltaFifo<K> {
     popped: Notify,
     /// Streaming replaces waiting for room.
     room_waiters: AtomicUsize,
+    /// Producers inside a batch (see [`DeltaFifo::begin_batch`]).
+    batch_depth: AtomicUsize,
+    /// A consumer wake-up held back by a batch.
+    held_wake: AtomicBool,
     /// Serialises consumers, so a stripe's head stays put between the scan and the pop.
     consumer: Mutex<()>,
     key_func: KeyFunc<K>,
@@ -345,6 +349,8 @@ impl<K: Object> DeltaFifo<K> {
             notify: Notify::new(),
             popped: Notify::new(),
             room_waiters: AtomicUsize::new(0),
+            batch_depth: AtomicUsize::new(0),
+            held_wake: AtomicBool::new(false),
             consumer: Mutex::new(()),
             key_func: config.key_func,
             known_objects: config.known_objects,
@@ -687,9 +693,45 @@ impl<K: Object> DeltaFifo<K> {
     }
 
     fn wake(&self, queued: bool) {
-        if queued {
+        if !queued {
+            return;
+        }
+        if self.batch_depth.load(Ordering::SeqCst) == 0 {
+            self.notify.notify_one();
+            return;
+        }
+        self.held_wake.store(true, Ordering::SeqCst);
+        // The batch may have ended between the two lines above: then nobody else will
+        // deliver the held wake-up.
+        if self.batch_depth.load(Ordering::SeqCst) == 0
+            && self.held_wake.swap(false, Ordering::SeqCst)
+        {
             self.notify.notify_one();
         }
+    }
+
+    /// Starts a batch of writes: until the matching [`Self::end_batch`], newly queued keys do
+    /// not wake a waiting consumer one by one; the batch's end wakes it once. A producer that
+    /// has several changes at hand (a watch chunk holding many events) saves the consumer's
+    /// thread a wake-up per change. Batches nest; end every batch before waiting on anything.
+    pub fn begin_batch(&self) {
+        self.batch_depth.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Ends a batch started by [`Self::begin_batch`], waking the consumer if a key was queued.
+    pub fn end_batch(&self) {
+        let before = self
+            .batch_depth
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1));
+        if before == Ok(1) && self.held_wake.swap(false, Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    /// True when no key is queued, read from the per-stripe counters without locking (a
+    /// hint: a producer may queue one at any moment).
+    pub fn is_empty_now(&self) -> bool {
+        self.queued_len() == 0
     }
 
     fn pop_now<E, F>(&self, process: &mut Option<F>) -> Option<Result<(), PopError<E>>>
@@ -810,6 +852,14 @@ impl<K: Object> Store<K> for DeltaFifo<K> {
 
     fn resync(&self) -> Result<()> {
         DeltaFifo::resync(self)
+    }
+
+    fn begin_batch(&self) {
+        DeltaFifo::begin_batch(self)
+    }
+
+    fn end_batch(&self) {
+        DeltaFifo::end_batch(self)
     }
 
     /// The newest object of every queued key (a tombstone's last known state).

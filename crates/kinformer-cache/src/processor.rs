@@ -108,6 +108,8 @@ pub(crate) struct Listener<K> {
     /// True while this listener is due for the current resync.
     syncing: AtomicBool,
     started: AtomicBool,
+    /// Notifications were buffered by `push_held` since the last `flush`.
+    unflushed: AtomicBool,
 }
 
 impl<K: Send + Sync + 'static> Listener<K> {
@@ -136,6 +138,7 @@ impl<K: Send + Sync + 'static> Listener<K> {
             next_resync: Mutex::new(resync_period.map(|period| Instant::now() + period)),
             syncing: AtomicBool::new(false),
             started: AtomicBool::new(false),
+            unflushed: AtomicBool::new(false),
         }
     }
 
@@ -149,6 +152,27 @@ impl<K: Send + Sync + 'static> Listener<K> {
         }
         lock(&self.buffer).queue.push_back(notification);
         self.items.notify_one();
+    }
+
+    /// Buffers a notification without waking the listener's task: the processing loop calls
+    /// [`Self::flush`] once it has no more to give (or before it waits), so a burst of changes
+    /// costs one wake-up of the handler's thread instead of one each.
+    pub(crate) fn push_held(&self, notification: Notification<K>) {
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        if notification.is_initial_add() {
+            self.initial_pending.fetch_add(1, Ordering::SeqCst);
+        }
+        lock(&self.buffer).queue.push_back(notification);
+        self.unflushed.store(true, Ordering::SeqCst);
+    }
+
+    /// Wakes the listener's task if [`Self::push_held`] buffered anything since the last flush.
+    pub(crate) fn flush(&self) {
+        if self.unflushed.swap(false, Ordering::SeqCst) {
+            self.items.notify_one();
+        }
     }
 
     /// Waits until the buffer is below its capacity (or the listener stopped).
@@ -356,6 +380,21 @@ impl<K: Send + Sync + 'static> SharedProcessor<K> {
         }
     }
 
+    /// Wakes every listener that has held notifications (see [`Listener::push_held`]).
+    pub(crate) fn flush(&self) {
+        for listener in self.lock().iter() {
+            listener.flush();
+        }
+    }
+
+    /// True when every listener has room in its buffer.
+    pub(crate) fn has_space(&self) -> bool {
+        !self
+            .lock()
+            .iter()
+            .any(|l| !l.is_stopped() && l.pending() >= l.capacity)
+    }
+
     /// Waits until every listener has room in its buffer.
     pub(crate) async fn wait_for_space(&self) {
         // The common case, every buffer below capacity, costs no allocation.
@@ -397,7 +436,8 @@ pub(crate) enum Audience {
     Resyncing,
 }
 
-/// Pushes a notification to the chosen listeners (the list must be locked by the caller).
+/// Pushes a notification to the chosen listeners (the list must be locked by the caller),
+/// held: the caller flushes ([`SharedProcessor::flush`]) before it waits for anything.
 pub(crate) fn distribute<K: Send + Sync + 'static>(
     listeners: &[Arc<Listener<K>>],
     notification: Notification<K>,
@@ -410,7 +450,7 @@ pub(crate) fn distribute<K: Send + Sync + 'static>(
             Audience::Resyncing => listener.resync_period.is_some(),
         };
         if wanted {
-            listener.push(notification.clone());
+            listener.push_held(notification.clone());
         }
     }
 }

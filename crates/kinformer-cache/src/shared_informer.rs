@@ -39,6 +39,9 @@ use crate::processor::{
 use crate::reflector::{MetricsSnapshot, Reflector, ReflectorConfig, WatchErrorHandler};
 use crate::store::{meta_namespace_key_func, Indexer, KeyFunc, Store};
 
+/// How many pops' notifications the processing loop may hold before it wakes the listeners.
+const HELD_POPS: usize = 64;
+
 /// Why an informer operation was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InformerError {
@@ -677,7 +680,15 @@ impl<K: Object> Shared<K> {
         replaced: &Notify,
         cancel: &CancellationToken,
     ) {
+        // Notifications of consecutive pops are handed to the listeners in one wake-up (up to
+        // `HELD_POPS`), flushed whenever the loop could wait: a queue that looks empty or a
+        // full listener.
+        let mut held = 0;
         loop {
+            if held >= HELD_POPS || fifo.is_empty_now() || !self.processor.has_space() {
+                self.processor.flush();
+                held = 0;
+            }
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return,
@@ -696,9 +707,13 @@ impl<K: Object> Shared<K> {
                         .map_err(ProcessError::Failed)
                 }) => popped,
             };
+            held += 1;
             match popped {
                 Ok(()) => {}
-                Err(PopError::Closed) => return,
+                Err(PopError::Closed) => {
+                    self.processor.flush();
+                    return;
+                }
                 Err(PopError::Process { key, error, .. }) => {
                     tracing::warn!(resource = %self.resource, %key, %error, "could not apply deltas");
                 }

@@ -88,6 +88,11 @@ pub trait Store<K>: Send + Sync {
     }
     /// Resynchronises (a `DeltaFifo` queues a Sync for every known object).
     fn resync(&self) -> Result<()>;
+    /// Starts a batch of writes the producer has at hand: a queue may hold back waking its
+    /// consumer until [`Self::end_batch`] (default: nothing).
+    fn begin_batch(&self) {}
+    /// Ends a batch started by [`Self::begin_batch`] (default: nothing).
+    fn end_batch(&self) {}
     /// Records that the content is current up to `resource_version` (bookmarks, events).
     fn update_resource_version(&self, _resource_version: &str) {}
     /// Every object.

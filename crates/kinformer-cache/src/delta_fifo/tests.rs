@@ -853,3 +853,35 @@ fn concurrent_producers_lose_nothing_and_keep_each_keys_order() {
     assert_eq!(total, 20_000);
     assert_eq!(last_seen.len(), 200);
 }
+
+#[tokio::test]
+async fn a_batch_holds_the_consumer_wake_up_until_it_ends() {
+    let fifo: DeltaFifo<Pod> = DeltaFifo::default();
+    let mut popped = Vec::new();
+    {
+        let waiting = fifo.pop(|deltas, _| -> Result<(), ProcessError<()>> {
+            popped.push(deltas.key().to_string());
+            Ok(())
+        });
+        tokio::pin!(waiting);
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        fifo.begin_batch();
+        fifo.add(pod("ns", "a", "1", &[])).unwrap();
+        fifo.add(pod("ns", "b", "1", &[])).unwrap();
+        // Queued, but the waiting consumer has not been told yet.
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        assert_eq!(fifo.len(), 2);
+        fifo.end_batch();
+        waiting.await.unwrap();
+    }
+    assert_eq!(popped, ["ns/a"]);
+    // Outside a batch every newly queued key wakes the consumer at once, as before.
+    let next = fifo.pop(|_, _| -> Result<(), ProcessError<()>> { Ok(()) });
+    tokio::pin!(next);
+    assert!(futures::poll!(next.as_mut()).is_ready());
+    let waiting = fifo.pop(|_, _| -> Result<(), ProcessError<()>> { Ok(()) });
+    tokio::pin!(waiting);
+    assert!(futures::poll!(waiting.as_mut()).is_pending());
+    fifo.add(pod("ns", "c", "1", &[])).unwrap();
+    assert!(futures::poll!(waiting.as_mut()).is_ready());
+}

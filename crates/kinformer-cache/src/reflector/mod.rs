@@ -37,7 +37,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kinformer_client::watch::ListEvent;
 use kinformer_meta::{ListMeta, ListOptions, Object, ResourceVersionMatch, TypeMeta, WatchEvent};
 use rand::Rng;
@@ -197,6 +197,51 @@ struct State {
     watch_list_disabled: bool,
     /// At least one list completed.
     listed: bool,
+}
+
+/// How many events the stream already holds go to the store in one batch at most.
+const WATCH_BATCH: usize = 64;
+
+/// One item of a watch stream.
+type WatchItem<K> = Result<WatchEvent<K>, kinformer_client::Error>;
+
+/// A batch of store writes ([`Store::begin_batch`]), ended when dropped.
+struct WriteBatch<'a, K> {
+    store: &'a dyn Store<K>,
+    len: usize,
+}
+
+impl<'a, K> WriteBatch<'a, K> {
+    fn new(store: &'a dyn Store<K>) -> Self {
+        WriteBatch { store, len: 0 }
+    }
+
+    /// Writes in the batch so far (0: no batch open).
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Counts one more write, opening the batch on the first.
+    fn begin(&mut self) {
+        if self.len == 0 {
+            self.store.begin_batch();
+        }
+        self.len += 1;
+    }
+
+    /// Ends the batch, if one is open.
+    fn end(&mut self) {
+        if self.len > 0 {
+            self.store.end_batch();
+            self.len = 0;
+        }
+    }
+}
+
+impl<K> Drop for WriteBatch<'_, K> {
+    fn drop(&mut self) {
+        self.end();
+    }
 }
 
 /// How a watch ended when it did not end normally.
@@ -403,20 +448,38 @@ impl<K: Object> Reflector<K> {
         mut stream: ListEventStream<K>,
         replacing: &mut (dyn Replacing<K> + '_),
     ) -> Result<ListMeta> {
-        while let Some(event) = stream.next().await {
+        // As in a watch: items already decoded go to the store in one batch.
+        let mut batch = WriteBatch::new(&*self.store);
+        loop {
+            let ready = if batch.len() > 0 && batch.len() < WATCH_BATCH {
+                stream.next().now_or_never()
+            } else {
+                None
+            };
+            let event = match ready {
+                Some(event) => event,
+                None => {
+                    batch.end();
+                    stream.next().await
+                }
+            };
+            let Some(event) = event else {
+                return Err(Error::ListIncomplete);
+            };
+            batch.begin();
             match event.map_err(Error::ListFailed)? {
                 ListEvent::Item(object) => {
                     replacing
                         .push(Arc::new(object))
                         .map_err(|error| Error::StoreFailed(Box::new(error)))?;
                     if let Some(room) = replacing.ready() {
+                        batch.end();
                         room.await;
                     }
                 }
                 ListEvent::End(metadata) => return Ok(metadata),
             }
         }
-        Err(Error::ListIncomplete)
     }
 
     /// Streams the initial list; on success returns the still-open stream.
@@ -559,25 +622,31 @@ impl<K: Object> Reflector<K> {
         mut events: u64,
         next_resync: &mut Option<Instant>,
     ) -> Result<(), WatchEnd> {
-        let far = Duration::from_secs(86_400 * 365);
         let mut last_activity = Instant::now();
+        let mut batch = WriteBatch::new(&*self.store);
         loop {
-            let resync_at = next_resync.unwrap_or_else(|| Instant::now() + far);
-            let idle_at = last_activity + self.config.idle_timeout.unwrap_or(far);
-            let item = tokio::select! {
-                item = stream.next() => item,
-                _ = sleep_until(resync_at), if next_resync.is_some() => {
-                    self.resync();
-                    *next_resync = self.config.resync_period.map(|p| resync_at + p);
-                    continue;
-                }
-                _ = sleep_until(idle_at), if self.config.idle_timeout.is_some() => {
-                    // A stalled stream is reopened at the last version, not relisted.
-                    return Err(WatchEnd::Rewatch(Error::WatchIdle {
-                        idle: idle_at.duration_since(last_activity),
-                    }));
+            // Events the stream already holds (a chunk carries many) go to the store as one
+            // batch, so its consumer is woken once for them; the batch ends before any wait.
+            let ready = if batch.len() > 0 && batch.len() < WATCH_BATCH {
+                stream.next().now_or_never()
+            } else {
+                None
+            };
+            let item = match ready {
+                Some(item) => item,
+                None => {
+                    batch.end();
+                    match self
+                        .next_watch_item(&mut stream, next_resync, last_activity)
+                        .await?
+                    {
+                        Some(item) => item,
+                        // A resync tick.
+                        None => continue,
+                    }
                 }
             };
+            batch.begin();
             last_activity = Instant::now();
             let event = match item {
                 None => break,
@@ -607,6 +676,33 @@ impl<K: Object> Reflector<K> {
             return Err(WatchEnd::Relist(Error::VeryShortWatch { duration: lasted }));
         }
         Ok(())
+    }
+
+    /// Waits for the stream's next item (`Some(None)` when it ended), running resync ticks
+    /// (then `None`); a stream silent past the idle timeout ends the watch.
+    async fn next_watch_item(
+        &self,
+        stream: &mut WatchEventStream<K>,
+        next_resync: &mut Option<Instant>,
+        last_activity: Instant,
+    ) -> Result<Option<Option<WatchItem<K>>>, WatchEnd> {
+        let far = Duration::from_secs(86_400 * 365);
+        let resync_at = next_resync.unwrap_or_else(|| Instant::now() + far);
+        let idle_at = last_activity + self.config.idle_timeout.unwrap_or(far);
+        tokio::select! {
+            item = stream.next() => Ok(Some(item)),
+            _ = sleep_until(resync_at), if next_resync.is_some() => {
+                self.resync();
+                *next_resync = self.config.resync_period.map(|p| resync_at + p);
+                Ok(None)
+            }
+            _ = sleep_until(idle_at), if self.config.idle_timeout.is_some() => {
+                // A stalled stream is reopened at the last version, not relisted.
+                Err(WatchEnd::Rewatch(Error::WatchIdle {
+                    idle: idle_at.duration_since(last_activity),
+                }))
+            }
+        }
     }
 
     /// Writes one watched object into the store; returns its resourceVersion, or `None` when
