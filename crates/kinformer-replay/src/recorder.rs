@@ -83,6 +83,7 @@ pub struct RecorderConfig {
     insecure_skip_tls_verify: bool,
     identity: Option<Identity>,
     token: Option<Arc<dyn TokenSource>>,
+    headers: http::HeaderMap,
     out: PathBuf,
     port: u16,
 }
@@ -99,6 +100,7 @@ impl fmt::Debug for RecorderConfig {
                 &self.identity.as_ref().map(|_| "<redacted>"),
             )
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("out", &self.out)
             .field("port", &self.port)
             .finish()
@@ -126,6 +128,7 @@ impl RecorderConfig {
             insecure_skip_tls_verify: false,
             identity: None,
             token: None,
+            headers: http::HeaderMap::new(),
             out: out.to_path_buf(),
             port: 0,
         })
@@ -173,6 +176,14 @@ impl RecorderConfig {
     /// to the recording). Without a token or a source, a client's own header is forwarded.
     pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
         self.token = Some(source);
+        self
+    }
+
+    /// Send this header on every upstream request, replacing a client's header of that name
+    /// (impersonation's `Impersonate-User`, `Impersonate-Group`, ...); like every request
+    /// header, it is never recorded. Repeat a name to send several values.
+    pub fn upstream_header(mut self, name: http::HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
         self
     }
 
@@ -472,10 +483,17 @@ async fn forward(
         .map_err(|_| "upstream handshake failed".to_string())?;
     tokio::spawn(connection);
     let mut upstream = Request::builder().method(parts.method.clone()).uri(target);
+    let configured = &shared.config.headers;
     for (name, value) in &parts.headers {
-        if name != http::header::HOST && name != http::header::AUTHORIZATION {
+        if name != http::header::HOST
+            && name != http::header::AUTHORIZATION
+            && !configured.contains_key(name)
+        {
             upstream = upstream.header(name, value);
         }
+    }
+    for (name, value) in configured {
+        upstream = upstream.header(name, value);
     }
     upstream = upstream.header(
         http::header::HOST,

@@ -307,3 +307,78 @@ async fn a_server_url_with_a_path_prefixes_every_forwarded_request() {
         "recorded as the client asked: {text}"
     );
 }
+
+#[tokio::test]
+async fn configured_upstream_headers_replace_the_clients_and_are_not_recorded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // An upstream that keeps the request head it received and answers 200.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let (sender, received) = tokio::sync::oneshot::channel::<String>();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buffer).await.unwrap();
+            assert!(n > 0);
+            head.extend_from_slice(&buffer[..n]);
+        }
+        let body = "{}";
+        socket
+            .write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let _ = sender.send(String::from_utf8_lossy(&head).to_ascii_lowercase());
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("headers.txt");
+    let config = RecorderConfig::new(&upstream, &out)
+        .unwrap()
+        .token("hdr-secret")
+        .upstream_header(
+            http::HeaderName::from_static("impersonate-user"),
+            http::HeaderValue::from_static("jane"),
+        )
+        .upstream_header(
+            http::HeaderName::from_static("impersonate-group"),
+            http::HeaderValue::from_static("dev"),
+        )
+        .upstream_header(
+            http::HeaderName::from_static("impersonate-group"),
+            http::HeaderValue::from_static("ops"),
+        );
+    let proxy = recorder::start(config).await.unwrap();
+    let reply = Client::new(proxy.url())
+        .call(
+            "GET",
+            "/api/v1/namespaces",
+            &[("impersonate-user", "mallory")],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let head = received.await.unwrap();
+    proxy.shutdown().await;
+    assert!(head.contains("impersonate-user: jane\r\n"), "{head}");
+    assert!(!head.contains("mallory"), "{head}");
+    assert_eq!(head.matches("impersonate-group: ").count(), 2, "{head}");
+    assert!(
+        head.contains("authorization: bearer hdr-secret\r\n"),
+        "{head}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("===== GET /api/v1/namespaces ====="),
+        "{text}"
+    );
+    assert!(!text.to_ascii_lowercase().contains("impersonate"), "{text}");
+    assert!(!text.contains("hdr-secret"), "{text}");
+}
