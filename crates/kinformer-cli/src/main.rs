@@ -35,8 +35,9 @@ struct Cli {
 enum Command {
     /// Run a fake Kubernetes API server on 127.0.0.1 until SIGINT or SIGTERM.
     FakeApiserver(FakeApiserverArgs),
-    /// Proxy an API server on 127.0.0.1 and write every exchange to a recording (format 2 of
-    /// docs/fixtures.md), until SIGINT or SIGTERM.
+    /// Proxy the cluster of the kubeconfig (or --server) on 127.0.0.1, authenticating as its
+    /// user, and write every exchange to a recording (format 2 of docs/fixtures.md), until
+    /// SIGINT or SIGTERM.
     Record(record::RecordArgs),
     #[command(flatten)]
     Client(commands::ClientCommand),

@@ -1,8 +1,10 @@
 //! `kinformer record`: a loopback proxy in front of the cluster the connection flags name
 //! (kubeconfig and context, or `--server`), writing every exchange to a recording (format 2 of
 //! docs/fixtures.md). Upstream it authenticates as the kubeconfig user: CA,
-//! `tls-server-name`, `insecure-skip-tls-verify`, client certificate, and a token, token file
-//! or exec plugin through kinformer-client's [`Credentials`].
+//! `tls-server-name`, `insecure-skip-tls-verify`, client certificate, impersonation headers,
+//! and a token, token file or exec plugin through kinformer-client's [`Credentials`]. Not
+//! supported: a kubeconfig `proxy-url` (refused) and client certificates an exec plugin
+//! returns (only its token is used).
 
 use std::error::Error;
 use std::future::Future;
@@ -85,9 +87,6 @@ pub fn recorder_config(args: &RecordArgs) -> Result<RecorderConfig, Box<dyn Erro
 
 /// Recorder settings that reach the server `config` describes, as `config`'s user.
 pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig, Box<dyn Error>> {
-    if config.impersonate.is_some() {
-        return Err(RecordError::Unsupported("the kubeconfig user impersonates another").into());
-    }
     if config.proxy_url.is_some() {
         return Err(RecordError::Unsupported("the kubeconfig cluster has a proxy-url").into());
     }
@@ -104,6 +103,11 @@ pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig,
             String::from_utf8_lossy(&identity.certificate_pem).into_owned(),
             String::from_utf8_lossy(identity.key_pem.expose()).into_owned(),
         );
+    }
+    if let Some(impersonate) = &config.impersonate {
+        for (name, value) in &impersonate.headers()? {
+            recorder = recorder.upstream_header(name.clone(), value.clone());
+        }
     }
     if !matches!(config.auth, Auth::None) {
         let credentials = Credentials::from_config(config)?;
@@ -174,11 +178,27 @@ mod tests {
     }
 
     #[test]
-    fn impersonation_is_refused_rather_than_recorded_as_someone_else() {
+    fn impersonation_becomes_upstream_headers() {
         let dir = tempfile::tempdir().unwrap();
-        let path = kubeconfig(dir.path(), "    as: jane\n");
+        let path = kubeconfig(dir.path(), "    as: jane\n    as-groups: [dev]\n");
+        let debug = format!("{:?}", recorder_config(&args(path)).unwrap());
+        assert!(
+            debug.contains("headers: [\"impersonate-user\", \"impersonate-group\"]"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_kubeconfig_proxy_url_is_refused_rather_than_bypassed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path(), "    {}\n");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "    tls-server-name: api.internal\n",
+            "    proxy-url: http://127.0.0.1:3128\n",
+        );
+        std::fs::write(&path, text).unwrap();
         let error = recorder_config(&args(path)).unwrap_err();
-        assert!(error.to_string().contains("impersonates"), "{error}");
+        assert!(error.to_string().contains("proxy-url"), "{error}");
     }
 
     #[test]
