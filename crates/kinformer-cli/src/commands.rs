@@ -183,6 +183,14 @@ mod tests {
     }
 
     #[test]
+    fn connection_flags_before_record_move_after_it() {
+        assert_eq!(
+            hoist(&["kinformer", "--context", "prod", "record", "--out", "r.txt"]),
+            ["kinformer", "record", "--context", "prod", "--out", "r.txt"]
+        );
+    }
+
+    #[test]
     fn other_subcommands_and_plain_command_lines_are_untouched() {
         let plain = ["kinformer", "get", "pods", "-n", "shop"];
         assert_eq!(hoist(&plain), plain);
