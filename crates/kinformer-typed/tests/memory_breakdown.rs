@@ -135,7 +135,7 @@ fn a_cached_bench_pod_costs_less_than_its_json_and_every_byte_is_accounted_for()
     // The cache adds about 250 bytes per object of its own (key, indices, map slots); the
     // object itself must leave room for them under the 1.0x target.
     assert!(
-        (cached_total as f64) < json_total as f64 * 0.96,
+        (cached_total as f64) < json_total as f64 * 0.93,
         "cached {cached_total} bytes for {json_total} bytes of JSON"
     );
 }
