@@ -322,9 +322,11 @@ impl Authenticator {
 /// Request credentials for code that sends its own requests (a proxy, a recorder): the
 /// `Authorization` header a [`Client`](crate::Client) with the same [`Auth`] would send,
 /// token files re-read and exec plugins run and cached the same way. `Debug` shows only the
-/// kind. A client certificate an exec plugin returns is not available here.
+/// kind. A client certificate an exec plugin returns is offered through
+/// [`Credentials::client_certificate_resolver`].
 pub struct Credentials {
     inner: Authenticator,
+    certs: Arc<ClientCertSlot>,
 }
 
 impl fmt::Debug for Credentials {
@@ -338,9 +340,18 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// Credentials for `auth`, exec plugins killed after `exec_timeout`.
     pub fn new(auth: &Auth, exec_timeout: Option<Duration>) -> Result<Self> {
+        let certs = Arc::<ClientCertSlot>::default();
         Ok(Credentials {
-            inner: Authenticator::new(auth, Arc::default(), exec_timeout)?,
+            inner: Authenticator::new(auth, certs.clone(), exec_timeout)?,
+            certs,
         })
+    }
+
+    /// The client certificate an exec plugin returned, for TLS handshakes: it offers none
+    /// until [`Credentials::authorization`] has run a plugin that returned one, and the
+    /// newest one after a refresh.
+    pub fn client_certificate_resolver(&self) -> Arc<dyn rustls::client::ResolvesClientCert> {
+        self.certs.clone()
     }
 
     /// The credentials a [`Config`](crate::Config) describes (its `auth` and `exec_timeout`).
