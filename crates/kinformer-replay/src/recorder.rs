@@ -82,6 +82,7 @@ pub struct RecorderConfig {
     tls_server_name: Option<String>,
     insecure_skip_tls_verify: bool,
     identity: Option<Identity>,
+    certificate_resolver: Option<Arc<dyn rustls::client::ResolvesClientCert>>,
     token: Option<Arc<dyn TokenSource>>,
     headers: http::HeaderMap,
     out: PathBuf,
@@ -98,6 +99,10 @@ impl fmt::Debug for RecorderConfig {
             .field(
                 "client_certificate",
                 &self.identity.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "client_certificate_resolver",
+                &self.certificate_resolver.is_some(),
             )
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
@@ -127,6 +132,7 @@ impl RecorderConfig {
             tls_server_name: None,
             insecure_skip_tls_verify: false,
             identity: None,
+            certificate_resolver: None,
             token: None,
             headers: http::HeaderMap::new(),
             out: out.to_path_buf(),
@@ -163,6 +169,16 @@ impl RecorderConfig {
             cert_pem: cert_pem.into(),
             key_pem: Token::new(key_pem),
         });
+        self
+    }
+
+    /// Ask `resolver` for the client certificate of each upstream handshake (one an exec
+    /// plugin returns, say); a [`RecorderConfig::client_identity`] takes precedence.
+    pub fn client_certificate_resolver(
+        mut self,
+        resolver: Arc<dyn rustls::client::ResolvesClientCert>,
+    ) -> Self {
+        self.certificate_resolver = Some(resolver);
         self
     }
 
@@ -270,7 +286,10 @@ fn tls_connector(config: &RecorderConfig) -> Result<tokio_rustls::TlsConnector> 
                 tls_failed(format!("the client certificate and key do not fit: {e}"))
             })?
         }
-        None => builder.with_no_client_auth(),
+        None => match &config.certificate_resolver {
+            Some(resolver) => builder.with_client_cert_resolver(resolver.clone()),
+            None => builder.with_no_client_auth(),
+        },
     };
     Ok(tokio_rustls::TlsConnector::from(Arc::new(client)))
 }
