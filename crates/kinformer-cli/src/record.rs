@@ -2,9 +2,8 @@
 //! (kubeconfig and context, or `--server`), writing every exchange to a recording (format 2 of
 //! docs/fixtures.md). Upstream it authenticates as the kubeconfig user: CA,
 //! `tls-server-name`, `insecure-skip-tls-verify`, client certificate, impersonation headers,
-//! and a token, token file or exec plugin through kinformer-client's [`Credentials`]. Not
-//! supported: a kubeconfig `proxy-url` (refused) and client certificates an exec plugin
-//! returns (only its token is used).
+//! and a token, token file or exec plugin (its token or client certificate) through
+//! kinformer-client's [`Credentials`]. Not supported: a kubeconfig `proxy-url` (refused).
 
 use std::error::Error;
 use std::future::Future;
@@ -111,6 +110,11 @@ pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig,
     }
     if !matches!(config.auth, Auth::None) {
         let credentials = Credentials::from_config(config)?;
+        if config.client_certificate.is_none() {
+            // An exec plugin may answer with a certificate instead of (or beside) a token.
+            recorder =
+                recorder.client_certificate_resolver(credentials.client_certificate_resolver());
+        }
         recorder = recorder.token_source(Arc::new(ClientCredentials(credentials)));
     }
     Ok(recorder)

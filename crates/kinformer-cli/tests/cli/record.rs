@@ -234,3 +234,49 @@ async fn record_gets_its_upstream_token_from_an_exec_plugin() {
     let text = through_and_replayed(recorder, dir.path(), &out).await;
     assert!(!text.contains("exec-s3cret-token"), "{text}");
 }
+
+#[tokio::test]
+async fn record_presents_the_client_certificate_an_exec_plugin_returns() {
+    let server = live(
+        ServerConfig::default()
+            .generated_tls()
+            .client_cert_auth(true),
+    )
+    .await;
+    let identity = server
+        .mint_client_cert("exec-user", &["system:masters"])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credential = serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"clientCertificateData": identity.cert_pem, "clientKeyData": identity.key_pem}
+    });
+    std::fs::write(dir.path().join("credential.json"), credential.to_string()).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), server.ca_pem().unwrap()).unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n    certificate-authority: ca.crt\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: exec\ncurrent-context: fake\nusers:\n- name: exec\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: ['-c', 'cat {}']\n      interactiveMode: Never\n",
+            server.url(),
+            dir.path().join("credential.json").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("recording.txt");
+    let recorder = Recorder::start(
+        dir.path(),
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let text = through_and_replayed(recorder, dir.path(), &out).await;
+    assert!(!text.contains("PRIVATE KEY"), "{text}");
+    assert!(!text.contains(" 401 "), "{text}");
+}
