@@ -132,7 +132,8 @@ where
     result
 }
 
-fn report(error: &Error, verbosity: u8) {
+/// Prints `error` as one `error: ` line on stderr, with its causes when `verbosity` > 0.
+pub(crate) fn report(error: &Error, verbosity: u8) {
     // A closed stdout (`kinformer get pods | head`) is not worth a message.
     if let Error::OutputFailed(io) = error {
         if io.kind() == std::io::ErrorKind::BrokenPipe {

@@ -113,6 +113,18 @@ pub enum Error {
     #[error("the demo cluster failed: {0}")]
     DemoFailed(#[source] Box<kinformer_replay::Error>),
 
+    /// `record` cannot reach the cluster the way its kubeconfig asks.
+    #[error("kinformer record cannot proxy this cluster: {0}")]
+    RecordUnsupported(&'static str),
+
+    /// The recorder could not be set up or started.
+    #[error("the recorder failed: {0}")]
+    RecordFailed(#[source] Box<kinformer_replay::Error>),
+
+    /// Waiting for SIGINT/SIGTERM failed (the handler could not be installed).
+    #[error("waiting for a stop signal failed: {0}")]
+    SignalFailed(#[source] std::io::Error),
+
     /// Writing to stdout failed (a closed pipe, a full disk).
     #[error("writing the output failed: {0}")]
     OutputFailed(#[source] std::io::Error),

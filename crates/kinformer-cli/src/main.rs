@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
     match cli.command {
         Command::FakeApiserver(args) => runtime.block_on(fake_apiserver(args)),
-        Command::Record(args) => runtime.block_on(record::run(args)),
+        Command::Record(args) => std::process::exit(runtime.block_on(record::run(args))),
         Command::Client(command) => std::process::exit(runtime.block_on(commands::run(command))),
     }
 }

@@ -5,7 +5,6 @@
 //! and a token, token file or exec plugin (its token or client certificate) through
 //! kinformer-client's [`Credentials`]. Not supported: a kubeconfig `proxy-url` (refused).
 
-use std::error::Error;
 use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +16,7 @@ use kinformer::client::{Auth, Config, Credentials};
 use kinformer_replay::recorder::{self, TokenError, TokenSource};
 use kinformer_replay::RecorderConfig;
 
+use crate::error::{Error, Result};
 use crate::global::ConnectionArgs;
 
 /// The environment variable read for a token when `--token` is not given.
@@ -39,43 +39,40 @@ pub struct RecordArgs {
     pub port: u16,
 }
 
-/// What `record` could not set up; messages never hold a credential.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    /// The kubeconfig asks for something the recorder cannot do upstream.
-    #[error("kinformer record cannot proxy this cluster: {0}")]
-    Unsupported(&'static str),
-    /// The `--ca-file` could not be read.
-    #[error("reading {path}: {source}")]
-    CaFileUnreadable {
-        /// The file.
-        path: PathBuf,
-        /// The io error.
-        source: std::io::Error,
-    },
+/// Runs the recorder until SIGINT or SIGTERM; returns the exit code after reporting an error
+/// as one line, like the client subcommands.
+pub async fn run(args: RecordArgs) -> i32 {
+    match record(args).await {
+        Ok(()) => 0,
+        Err(error) => {
+            crate::commands::report(&error, 0);
+            1
+        }
+    }
 }
 
-/// Runs the recorder until SIGINT or SIGTERM.
-pub async fn run(args: RecordArgs) -> Result<(), Box<dyn Error>> {
+async fn record(args: RecordArgs) -> Result<()> {
     let config = recorder_config(&args)?;
-    let proxy = recorder::start(config).await?;
+    let proxy = recorder::start(config)
+        .await
+        .map_err(|e| Error::RecordFailed(Box::new(e)))?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", proxy.url())?;
     stdout.flush()?;
-    crate::wait_for_signal().await?;
+    let waited = crate::wait_for_signal().await;
     proxy.shutdown().await;
-    Ok(())
+    waited.map_err(Error::SignalFailed)
 }
 
 /// The recorder settings the flags describe.
-pub fn recorder_config(args: &RecordArgs) -> Result<RecorderConfig, Box<dyn Error>> {
+pub fn recorder_config(args: &RecordArgs) -> Result<RecorderConfig> {
     let mut connection = args.connection.clone();
     if connection.token.is_none() {
         connection.token = std::env::var(TOKEN_VARIABLE).ok().filter(|t| !t.is_empty());
     }
     let mut config = connection.config(None)?;
     if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path).map_err(|source| RecordError::CaFileUnreadable {
+        let pem = std::fs::read(path).map_err(|source| Error::ReadFailed {
             path: path.clone(),
             source,
         })?;
@@ -85,11 +82,14 @@ pub fn recorder_config(args: &RecordArgs) -> Result<RecorderConfig, Box<dyn Erro
 }
 
 /// Recorder settings that reach the server `config` describes, as `config`'s user.
-pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig, Box<dyn Error>> {
+pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig> {
     if config.proxy_url.is_some() {
-        return Err(RecordError::Unsupported("the kubeconfig cluster has a proxy-url").into());
+        return Err(Error::RecordUnsupported(
+            "the kubeconfig cluster has a proxy-url",
+        ));
     }
-    let mut recorder = RecorderConfig::new(&config.cluster_url.to_string(), out)?
+    let mut recorder = RecorderConfig::new(&config.cluster_url.to_string(), out)
+        .map_err(|e| Error::RecordFailed(Box::new(e)))?
         .insecure_skip_tls_verify(config.accept_invalid_certs);
     if let Some(pem) = &config.root_certificates {
         recorder = recorder.ca_pem(String::from_utf8_lossy(pem).into_owned());
@@ -104,12 +104,16 @@ pub fn from_client_config(config: &Config, out: &Path) -> Result<RecorderConfig,
         );
     }
     if let Some(impersonate) = &config.impersonate {
-        for (name, value) in &impersonate.headers()? {
+        let headers = impersonate
+            .headers()
+            .map_err(|e| Error::ConfigFailed(Box::new(e)))?;
+        for (name, value) in &headers {
             recorder = recorder.upstream_header(name.clone(), value.clone());
         }
     }
     if !matches!(config.auth, Auth::None) {
-        let credentials = Credentials::from_config(config)?;
+        let credentials =
+            Credentials::from_config(config).map_err(|e| Error::ConfigFailed(Box::new(e)))?;
         if config.client_certificate.is_none() {
             // An exec plugin may answer with a certificate instead of (or beside) a token.
             recorder =

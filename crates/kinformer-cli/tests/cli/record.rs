@@ -188,9 +188,7 @@ async fn record_without_any_cluster_is_a_clear_error() {
         .output()
         .await
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no kubeconfig"), "{stderr}");
+    crate::common::assert_one_line_error(&output, "no kubeconfig");
 }
 
 #[tokio::test]
