@@ -4,7 +4,10 @@
 //!
 //! Fields the manifest sets that differ from the live object are set; fields the last apply
 //! set that the manifest no longer has are deleted (`null`); fields set by anyone else (the
-//! server, a controller, `kubectl edit`) are left alone. Lists are replaced whole.
+//! server, a controller, `kubectl edit`) are left alone. Lists are replaced whole, and only
+//! when the manifest changed them since the last apply or the live list no longer holds what
+//! the manifest says (a live list with server defaults added, such as a container's
+//! `imagePullPolicy`, is not a change), so re-applying an unchanged manifest sends nothing.
 
 use serde_json::{Map, Value};
 
@@ -15,7 +18,7 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// `original` (the last applied configuration, when known) set and `modified` dropped.
 /// An empty object means nothing to change.
 pub fn three_way(original: Option<&Value>, modified: &Value, current: &Value) -> Value {
-    let changes = changes(current, modified);
+    let changes = changes(current, modified, original);
     let deletions = match original {
         Some(original) => deletions(original, modified),
         None => Map::new(),
@@ -65,21 +68,26 @@ pub fn last_applied(live: &Value) -> Option<Value> {
 }
 
 /// What `modified` sets differently from `current`; never a deletion of a field `modified`
-/// does not mention.
-fn changes(current: &Value, modified: &Value) -> Map<String, Value> {
+/// does not mention. `original` (the same place in the last applied configuration) tells
+/// whether the manifest changed a list.
+fn changes(current: &Value, modified: &Value, original: Option<&Value>) -> Map<String, Value> {
     let mut patch = Map::new();
     let (Some(current), Some(modified)) = (current.as_object(), modified.as_object()) else {
         return patch;
     };
     for (key, wanted) in modified {
+        let before = original.and_then(|o| o.get(key));
         match current.get(key) {
             Some(live) if live == wanted => {}
             Some(live) if live.is_object() && wanted.is_object() => {
-                let nested = changes(live, wanted);
+                let nested = changes(live, wanted, before);
                 if !nested.is_empty() {
                     patch.insert(key.clone(), Value::Object(nested));
                 }
             }
+            // A list the manifest did not change, which the live list still holds (perhaps
+            // with defaults added), needs nothing.
+            Some(live) if wanted.is_array() && before == Some(wanted) && holds(live, wanted) => {}
             // Setting null to delete a field that is not there changes nothing.
             None if wanted.is_null() => {}
             _ => {
@@ -88,6 +96,20 @@ fn changes(current: &Value, modified: &Value) -> Map<String, Value> {
         }
     }
     patch
+}
+
+/// True when `live` says everything `wanted` says: equal scalars, objects with every wanted
+/// field held, lists of the same length holding each wanted element in order.
+fn holds(live: &Value, wanted: &Value) -> bool {
+    match (live, wanted) {
+        (Value::Object(live), Value::Object(wanted)) => wanted
+            .iter()
+            .all(|(key, value)| live.get(key).is_some_and(|l| holds(l, value))),
+        (Value::Array(live), Value::Array(wanted)) => {
+            live.len() == wanted.len() && live.iter().zip(wanted).all(|(l, w)| holds(l, w))
+        }
+        (live, wanted) => live == wanted,
+    }
 }
 
 /// `null` for every field `original` had and `modified` dropped, at any depth of objects.
@@ -165,6 +187,42 @@ mod tests {
             three_way(Some(&original), &modified, &current),
             json!({"spec": {"replicas": 2}})
         );
+    }
+
+    fn containers(image: &str, extra: Value) -> Value {
+        let mut container = json!({"name": "app", "image": image});
+        if let (Some(c), Some(e)) = (container.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        json!({"spec": {"containers": [container]}})
+    }
+
+    #[test]
+    fn server_defaults_inside_an_unchanged_list_are_not_a_change() {
+        let applied = containers("api:1", json!({}));
+        let live = containers(
+            "api:1",
+            json!({"imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log"}),
+        );
+        assert_eq!(three_way(Some(&applied), &applied, &live), json!({}));
+    }
+
+    #[test]
+    fn a_live_edit_inside_a_list_the_manifest_sets_is_reverted_with_the_whole_list() {
+        let applied = containers("api:1", json!({}));
+        let live = containers("api:hacked", json!({"imagePullPolicy": "Always"}));
+        assert_eq!(three_way(Some(&applied), &applied, &live), applied);
+    }
+
+    #[test]
+    fn a_field_dropped_inside_a_list_element_replaces_the_list() {
+        let before = containers("api:1", json!({"resources": {"limits": {"cpu": "1"}}}));
+        let now = containers("api:1", json!({}));
+        let live = containers(
+            "api:1",
+            json!({"resources": {"limits": {"cpu": "1"}}, "imagePullPolicy": "IfNotPresent"}),
+        );
+        assert_eq!(three_way(Some(&before), &now, &live), now);
     }
 
     #[test]
