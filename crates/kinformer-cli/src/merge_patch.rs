@@ -27,32 +27,29 @@ pub fn three_way(original: Option<&Value>, modified: &Value, current: &Value) ->
 }
 
 /// The manifest to send and record: `manifest` with the last-applied annotation set to
-/// `manifest` itself (without that annotation), as `kubectl apply` stores it.
+/// `manifest` itself (without that annotation), as `kubectl apply` stores it: compact JSON
+/// with sorted keys, an `annotations` map even when empty, and a final newline, so kubectl
+/// and kinformer recognise each other's last apply.
 pub fn with_last_applied(manifest: &Value) -> Value {
-    let mut bare = manifest.clone();
-    if let Some(annotations) = bare
+    let mut out = manifest.clone();
+    let Some(metadata) = out.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !annotations.is_object() {
+        *annotations = Value::Object(Map::new());
+    }
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+    let text = format!("{out}\n");
+    if let Some(annotations) = out
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        annotations.remove(LAST_APPLIED);
-        if annotations.is_empty() {
-            if let Some(metadata) = bare.get_mut("metadata").and_then(Value::as_object_mut) {
-                metadata.remove("annotations");
-            }
-        }
-    }
-    let text = bare.to_string();
-    let mut out = bare;
-    if let Some(metadata) = out.get_mut("metadata").and_then(Value::as_object_mut) {
-        let annotations = metadata
-            .entry("annotations")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !annotations.is_object() {
-            *annotations = Value::Object(Map::new());
-        }
-        if let Some(annotations) = annotations.as_object_mut() {
-            annotations.insert(LAST_APPLIED.to_owned(), Value::String(text));
-        }
+        annotations.insert(LAST_APPLIED.to_owned(), Value::String(text));
     }
     out
 }
@@ -244,6 +241,17 @@ mod tests {
         assert_eq!(sent["metadata"]["annotations"]["team"], "a");
         let again = with_last_applied(&sent);
         assert_eq!(again, sent, "applying twice stores the same text");
+    }
+
+    #[test]
+    fn the_stored_text_is_byte_for_byte_what_kubectl_stores() {
+        // `kubectl apply` (v1.32) of this manifest stored exactly `kubectl` below.
+        let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "other", "namespace": "default"},
+            "data": {"Z": "1", "A": "9"}});
+        let kubectl = "{\"apiVersion\":\"v1\",\"data\":{\"A\":\"9\",\"Z\":\"1\"},\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{},\"name\":\"other\",\"namespace\":\"default\"}}\n";
+        let sent = with_last_applied(&manifest);
+        assert_eq!(sent["metadata"]["annotations"][LAST_APPLIED], kubectl);
     }
 
     #[test]

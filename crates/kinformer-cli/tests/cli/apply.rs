@@ -155,7 +155,7 @@ async fn client_side_apply_merges_three_ways_like_kubectl() {
     )
     .unwrap();
     assert_eq!(stored["data"]["RETRIES"], "3");
-    assert!(stored["metadata"].get("annotations").is_none());
+    assert_eq!(stored["metadata"]["annotations"], serde_json::json!({}));
 
     // The same manifest again changes nothing.
     let output = cluster.run(&["apply", "-f", file, "-n", "shop"]).await;
@@ -208,4 +208,51 @@ async fn client_side_apply_merges_three_ways_like_kubectl() {
     assert_eq!(deployment["metadata"]["labels"]["edited"], "yes");
     assert_eq!(deployment["metadata"]["labels"]["tier"], "backend");
     assert!(deployment["metadata"].get("creationTimestamp").is_some());
+}
+
+/// `kubectl apply -f` against the cluster, its stdout.
+async fn kubectl_apply(cluster: &Cluster, file: &str) -> String {
+    let output = tokio::process::Command::new("kubectl")
+        .args(["apply", "-f", file, "--server", &cluster.server.url()])
+        .env("HOME", cluster.dir.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("kubectl is on PATH (install Debian's kubernetes-client)");
+    assert_ok(&output);
+    stdout(&output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_and_kinformer_recognise_each_others_last_apply() {
+    let cluster = Cluster::start(shop()).await;
+    let path = cluster.dir.path().join("app.yaml");
+    let file = path.to_str().unwrap();
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web2, namespace: default}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web2}}\n  template:\n    metadata: {labels: {app: web2}}\n    spec: {containers: [{name: app, image: nginx}]}\n";
+    std::fs::write(
+        &path,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: interop, namespace: default}}\ndata: {{A: '1', B: '2'}}\n---\n{deployment}"),
+    )
+    .unwrap();
+    assert_ok(&cluster.run(&["apply", "-f", file]).await);
+    assert_eq!(
+        kubectl_apply(&cluster, file).await,
+        "configmap/interop unchanged\ndeployment.apps/web2 unchanged\n"
+    );
+    // kubectl drops B; kinformer then sees kubectl's apply as its own.
+    std::fs::write(
+        &path,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: interop, namespace: default}}\ndata: {{A: '1'}}\n---\n{deployment}"),
+    )
+    .unwrap();
+    assert_eq!(
+        kubectl_apply(&cluster, file).await,
+        "configmap/interop configured\ndeployment.apps/web2 unchanged\n"
+    );
+    let output = cluster.run(&["apply", "-f", file]).await;
+    assert_ok(&output);
+    assert_eq!(
+        stdout(&output),
+        "configmap/interop unchanged\ndeployment.apps/web2 unchanged\n"
+    );
 }
