@@ -20,7 +20,7 @@ pub(crate) struct Filter {
 }
 
 /// Fields each resource can be selected by, beyond `metadata.name` and `metadata.namespace`.
-fn extra_fields(info: &ResourceInfo) -> &'static [&'static str] {
+pub(crate) fn extra_fields(info: &ResourceInfo) -> &'static [&'static str] {
     match (info.group.as_str(), info.plural.as_str()) {
         ("", "pods") => &[
             "spec.nodeName",
@@ -122,7 +122,8 @@ impl Filter {
     }
 
     /// Whether `object` passes the label and field selectors (not the namespace). Labels,
-    /// name and namespace come from the fields extracted at commit; other fields decode.
+    /// name, namespace and the resource's selectable fields come from what was extracted at
+    /// commit; only an object encoded without them is decoded.
     pub fn matches(&self, object: &Stored) -> bool {
         if let Some(selector) = &self.labels {
             if !selector.matches_with(|key| object.label(key)) {
@@ -130,15 +131,19 @@ impl Filter {
             }
         }
         if let Some(selector) = &self.fields {
-            let needs_decode = selector
-                .requirements()
-                .iter()
-                .any(|r| r.field != "metadata.name" && r.field != "metadata.namespace");
+            let needs_decode = selector.requirements().iter().any(|r| {
+                r.field != "metadata.name"
+                    && r.field != "metadata.namespace"
+                    && object.selectable(&r.field).is_none()
+            });
             let decoded = needs_decode.then(|| object.value());
             let found = selector.matches_with(|field| match field {
                 "metadata.name" => Some(Cow::Borrowed(object.name())),
                 "metadata.namespace" => Some(Cow::Borrowed(object.namespace().unwrap_or(""))),
-                _ => decoded.as_ref().and_then(|v| field_value(v, field)),
+                _ => match object.selectable(field) {
+                    Some(extracted) => extracted.map(Cow::Borrowed),
+                    None => decoded.as_ref().and_then(|v| field_value(v, field)),
+                },
             });
             if !found {
                 return false;

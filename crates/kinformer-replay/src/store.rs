@@ -119,7 +119,10 @@ impl Store {
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
         }
-        let stored = Arc::new(Stored::encode(&object));
+        let stored = Arc::new(Stored::encode_selectable(
+            &object,
+            crate::selector::extra_fields(info),
+        ));
         let bucket = self.objects.entry(info.storage_key()).or_default();
         let previous = if event_type == EventType::Deleted {
             bucket.remove(key)

@@ -9,6 +9,9 @@ use std::ops::Range;
 use bytes::{BufMut, Bytes};
 use serde_json::{Map, Value};
 
+/// One extracted selectable field: its path and its value as a field selector compares it.
+type SelectableField = (&'static str, Box<str>);
+
 /// A committed object as the server serves it.
 #[derive(Debug)]
 pub(crate) struct Stored {
@@ -26,6 +29,9 @@ pub(crate) struct Stored {
     namespace: Option<Box<str>>,
     /// `metadata.labels`, in key order.
     labels: Box<[(Box<str>, Box<str>)]>,
+    /// The resource's selectable fields beyond name and namespace (`spec.nodeName`, ...) that
+    /// the object has, when extracted at commit; `None` means not extracted.
+    selectable: Option<Box<[SelectableField]>>,
 }
 
 fn text(value: Option<&Value>) -> Box<str> {
@@ -33,6 +39,21 @@ fn text(value: Option<&Value>) -> Box<str> {
 }
 
 impl Stored {
+    /// Encodes an object once, extracting the values of these selectable fields.
+    pub fn encode_selectable(object: &Value, fields: &[&'static str]) -> Stored {
+        let mut stored = Stored::encode(object);
+        stored.selectable = Some(
+            fields
+                .iter()
+                .filter_map(|field| {
+                    let value = crate::selector::field_value(object, field)?;
+                    Some((*field, value.into_owned().into_boxed_str()))
+                })
+                .collect(),
+        );
+        stored
+    }
+
     /// Encodes an object once.
     pub fn encode(object: &Value) -> Stored {
         let empty = Map::new();
@@ -83,6 +104,7 @@ impl Stored {
                 .and_then(Value::as_str)
                 .map(Into::into),
             labels,
+            selectable: None,
         }
     }
 
@@ -163,6 +185,13 @@ impl Stored {
         self.namespace.as_deref()
     }
 
+    /// A selectable field's value: `Some(None)` when extracted and absent, `None` when the
+    /// fields were not extracted (the caller decodes).
+    pub fn selectable(&self, field: &str) -> Option<Option<&str>> {
+        let fields = self.selectable.as_ref()?;
+        Some(fields.iter().find(|(f, _)| *f == field).map(|(_, v)| &**v))
+    }
+
     /// A label's value.
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels
@@ -234,6 +263,10 @@ mod tests {
         assert_eq!(stored.label("app"), Some("x"));
         assert_eq!(stored.label("zzz"), None);
         assert_eq!(stored.namespace(), Some("ns"));
+        assert_eq!(stored.selectable("spec.nodeName"), None, "not extracted");
+        let selectable = Stored::encode_selectable(&pod(), &["spec.nodeName", "status.podIP"]);
+        assert_eq!(selectable.selectable("spec.nodeName"), Some(Some("n1")));
+        assert_eq!(selectable.selectable("status.podIP"), Some(None));
         assert_eq!(stored.name(), "a");
     }
 }

@@ -266,6 +266,35 @@ async fn field_selector_watch_on_all_namespaces_sees_only_the_named_object() {
 }
 
 #[tokio::test]
+async fn status_phase_selector_watch_sees_pods_enter_and_leave_the_phase() {
+    let (server, client) = with_two_pods().await;
+    let rv = server.resource_version();
+    let mut watch = client
+        .watch(&format!(
+            "/api/v1/pods?watch=1&resourceVersion={rv}&fieldSelector=status.phase%3DPending"
+        ))
+        .await;
+    let phase = |name: &str, phase: &str| {
+        let mut object = pod("default", name, json!({}));
+        object["status"]["phase"] = json!(phase);
+        object
+    };
+    server.update(phase("a", "Pending")).unwrap();
+    let entered = watch.event().await;
+    assert_eq!(entered["type"], "ADDED");
+    assert_eq!(entered["object"]["metadata"]["name"], "a");
+    server.update(phase("b", "Succeeded")).unwrap();
+    server.update(phase("a", "Running")).unwrap();
+    let left = watch.event().await;
+    assert_eq!(left["type"], "DELETED", "b never matched; a left the phase");
+    assert_eq!(left["object"]["metadata"]["name"], "a");
+    assert_eq!(
+        left["object"]["status"]["phase"], "Pending",
+        "the last matching state"
+    );
+}
+
+#[tokio::test]
 async fn namespaced_watch_ignores_other_namespaces() {
     let (server, client) = with_two_pods().await;
     let rv = server.resource_version();
