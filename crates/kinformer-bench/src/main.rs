@@ -1,6 +1,7 @@
 //! `kinformer-bench`: the end-to-end benchmark harness (issue 11).
 //!
 //! `kinformer-bench sync --pods N --events M [--runs R] [--drop-managed-fields]
+//! [--uncompressed-managed-fields]
 //! [--pipeline informer|fifo-loop]` starts the
 //! fake API server in-process with N generated pods, syncs a pod cache through the real client
 //! over loopback HTTP, follows M watch events, forces a relist, and prints one JSON line of
@@ -58,6 +59,10 @@ enum Command {
         /// Drop managedFields in the queue's transform before objects reach the cache.
         #[arg(long)]
         drop_managed_fields: bool,
+        /// Keep managedFields as plain JSON instead of LZ4-packed (the memory for decode
+        /// speed trade of `kinformer_meta::Packed`, measured both ways).
+        #[arg(long)]
+        uncompressed_managed_fields: bool,
         /// Items per list page.
         #[arg(long, default_value_t = 500)]
         page_size: u32,
@@ -98,12 +103,15 @@ fn main() -> ExitCode {
             live_events,
             runs,
             drop_managed_fields,
+            uncompressed_managed_fields,
             page_size,
             pipeline,
             server_process,
             phase_timeout,
             verbose,
         } => {
+            // Process-wide, before anything is decoded: the floor and the pipeline both see it.
+            kinformer_meta::packed::set_compression(!uncompressed_managed_fields);
             let options = sync::SyncOptions {
                 pods,
                 events,

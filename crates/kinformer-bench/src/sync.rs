@@ -114,6 +114,8 @@ pub struct Measurement {
     pub pipeline: String,
     /// True when the queue's transform dropped managedFields.
     pub drop_managed_fields: bool,
+    /// True when managedFields were kept LZ4-packed (`kinformer_meta::Packed`, the default).
+    pub managed_fields_packed: bool,
     /// True when the server ran in a child process (RSS figures are then the client's alone).
     pub server_process: bool,
     /// Heap bytes per pod of the decoded `ObjectList<Pod>` pages alone (no queue, no cache):
@@ -132,6 +134,9 @@ pub struct Measurement {
     /// VmRSS growth over the sync phase, KiB: the client's resident cost (the server's state
     /// is already loaded and does not change during the sync).
     pub sync_rss_growth_kb: u64,
+    /// VmRSS just after the sync, KiB: the steady resident size to set beside the anchors'
+    /// RSS (the client's alone with `--server-process`).
+    pub rss_after_sync_kb: u64,
     /// The server's heap after loading the pods, KiB (its objects are `serde_json::Value`).
     pub server_heap_kb: u64,
     /// Relist time (cut to synced again), ms.
@@ -180,6 +185,7 @@ impl Measurement {
             watch_ratio,
             pipeline,
             drop_managed_fields,
+            managed_fields_packed,
             server_process,
             server_list_fetch_ms,
             list_client_ms,
@@ -193,6 +199,7 @@ impl Measurement {
             relist_peak_ratio,
             client_peak_heap_kb,
             sync_rss_growth_kb,
+            rss_after_sync_kb,
             server_heap_kb,
             relist_ms,
             producer_ms,
@@ -227,6 +234,7 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
         live_events: options.live_events,
         pipeline: options.pipeline.name().to_owned(),
         drop_managed_fields: options.drop_managed_fields,
+        managed_fields_packed: kinformer_meta::packed::compression(),
         server_process: options.server_process,
         ..Measurement::default()
     };
@@ -302,7 +310,10 @@ pub fn run(options: &SyncOptions) -> Result<Measurement> {
     // Let the watch connect and the list's buffers go before reading the allocator.
     std::thread::sleep(Duration::from_millis(300));
     let cache_bytes = alloc::current(Domain::Client) - baseline;
-    measurement.sync_rss_growth_kb = rss::current_rss_kb().saturating_sub(rss_before_sync);
+    measurement.rss_after_sync_kb = rss::current_rss_kb();
+    measurement.sync_rss_growth_kb = measurement
+        .rss_after_sync_kb
+        .saturating_sub(rss_before_sync);
     measurement.cache_bytes_per_object = cache_bytes as f64 / options.pods.max(1) as f64;
     measurement.client_cache_heap_kb = kib(cache_bytes);
     measurement.cache_to_json_ratio =
