@@ -11,6 +11,7 @@ use kinformer_client::dynamic::DynamicResource;
 use kinformer_dynamic::DynamicObject;
 use kinformer_meta::{ListOptions, ObjectList, Resource};
 
+use kinformer_client::request::Request;
 use kinformer_client::watch::ListStream;
 
 use super::{ListEventStream, ListWatch, WatchEventStream};
@@ -78,7 +79,9 @@ impl<K: Resource> ListWatch<K> for ApiListWatch<K> {
         let api = self.api.clone();
         let options = self.selectors.apply(options);
         async move {
-            let request = api.request().list(&options)?;
+            // Built as `Api::list` builds it, so a bad namespace fails here as it does there.
+            let request =
+                Request::for_resource(&K::api_resource().gvr(), api.namespace())?.list(&options)?;
             let response = api.client().send(request).await?;
             Ok(ListStream::<K>::from_body(response.into_body()).boxed())
         }
