@@ -9,7 +9,7 @@ use kinformer_meta::{GroupResource, Object};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::delta_fifo::{DeltaFifo, DeltaObject, DeltaType, Deltas, FifoReplace};
+use crate::delta_fifo::{DeltaFifo, DeltaType, Deltas, FifoReplace};
 use crate::error::{Error, Result};
 use crate::processor::{distribute, Audience, Listener, Notification};
 use crate::shared_informer::{
@@ -99,14 +99,13 @@ pub(crate) fn process_deltas<K: Object>(
     deltas: &Deltas<K>,
     in_initial_list: bool,
 ) -> Result<()> {
+    // The queue's key is the cache's key (one key function serves both), so it is computed
+    // once, at enqueue, and the cache shares it.
+    let key = deltas.key();
+    let store = indexer.thread_safe_store();
     for delta in deltas {
         if delta.kind == DeltaType::Deleted {
-            match &delta.object {
-                DeltaObject::Object(object) => indexer.delete(object.clone())?,
-                DeltaObject::DeletedFinalStateUnknown(tombstone) => {
-                    indexer.thread_safe_store().delete(&tombstone.key);
-                }
-            }
+            store.delete(key);
             distribute(
                 listeners,
                 Notification::Delete(crate::processor::clone_delta_object(&delta.object)),
@@ -117,9 +116,9 @@ pub(crate) fn process_deltas<K: Object>(
         let Some(object) = delta.object.object() else {
             continue;
         };
-        match indexer.get(object)? {
+        match store.get(key) {
             Some(old) => {
-                indexer.update(object.clone())?;
+                store.update(key.clone(), object.clone())?;
                 let audience = if delta.kind == DeltaType::Sync {
                     Audience::Syncing
                 } else if same_resource_version(&*old, &**object) {
@@ -137,7 +136,7 @@ pub(crate) fn process_deltas<K: Object>(
                 );
             }
             None => {
-                indexer.add(object.clone())?;
+                store.add(key.clone(), object.clone())?;
                 distribute(
                     listeners,
                     Notification::Add {
