@@ -18,11 +18,12 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 use kinformer_cache::{
     index_func, namespace_indexers, ApiListWatch, DeltaFifo, DeltaFifoConfig, DeltaObject,
-    DeltaType, Indexer, Indexers, ListWatch, ProcessError, ResourceEventHandlerFuncs,
-    ResourceEventHandlerRegistration, SharedIndexInformer, SharedInformerConfig, Store,
-    TransformError, TransformFunc, WatchEventStream,
+    DeltaType, Indexer, Indexers, ListEventStream, ListWatch, ProcessError,
+    ResourceEventHandlerFuncs, ResourceEventHandlerRegistration, SharedIndexInformer,
+    SharedInformerConfig, Store, TransformError, TransformFunc, WatchEventStream,
 };
 use kinformer_client::api::{list_all_pages, Api};
+use kinformer_client::watch::ListEvent;
 use kinformer_client::Client;
 use kinformer_meta::{ListOptions, Object, ObjectList, WatchEvent};
 use kinformer_typed::Pod;
@@ -247,6 +248,27 @@ impl ListWatch<Pod> for CountingListWatch {
                 stats.lists.fetch_add(1, Ordering::SeqCst);
             }
             Ok(page)
+        })
+    }
+
+    /// The informer's reflector lists through this streaming form (items decoded and queued
+    /// as the body arrives); it must reach the inner one, or the reflector would fall back to
+    /// whole pages.
+    fn list_stream(
+        &self,
+        options: ListOptions,
+    ) -> BoxFuture<'static, Result<ListEventStream<Pod>, kinformer_client::Error>> {
+        let stats = self.stats.clone();
+        let list = self.inner.list_stream(options);
+        Box::pin(async move {
+            let counted = list.await?.inspect(move |event| {
+                if let Ok(ListEvent::End(meta)) = event {
+                    if meta.continue_token.is_none() {
+                        stats.lists.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+            Ok(Box::pin(counted) as ListEventStream<Pod>)
         })
     }
 
