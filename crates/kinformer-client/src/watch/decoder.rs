@@ -70,6 +70,25 @@ pub struct Frame {
     pub offset: u64,
 }
 
+/// A line cut off for parallel decoding: its exact bytes, from the end of the previous line
+/// through its newline.
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    /// The bytes: whitespace, the value's line, the newline.
+    pub(crate) raw: bytes::Bytes,
+    /// Where the value starts in `raw`.
+    pub(crate) start: usize,
+    /// Where `raw` starts in the stream.
+    pub(crate) offset: u64,
+}
+
+impl Line {
+    /// The value's line, without the whitespace before it and the newline.
+    pub(crate) fn value(&self) -> &[u8] {
+        &self.raw[self.start..self.raw.len() - 1]
+    }
+}
+
 impl FrameDecoder {
     /// A decoder that rejects any value longer than `max_frame_bytes`.
     pub fn new(max_frame_bytes: usize) -> Self {
@@ -210,6 +229,70 @@ impl FrameDecoder {
         }
     }
 
+    /// For parallel decoding: cuts off the next whole line that starts a value (the
+    /// whitespace before it, the line and its newline), without decoding it; `None` when no
+    /// such line is buffered or the value at the front is being framed by the brace scan.
+    ///
+    /// The caller decodes the value ([`Line::value`]) and, when it is not exactly one value,
+    /// puts the bytes back with [`unshift`](Self::unshift).
+    pub(crate) fn take_line(&mut self) -> Option<Line> {
+        if self.failed || self.line.failed || self.scan.started {
+            return None;
+        }
+        let skip = self.buf.iter().position(|b| !b.is_ascii_whitespace())?;
+        if self.buf[skip] != b'{' {
+            return None;
+        }
+        let limit = skip + (self.buf.len() - skip).min(self.max_frame_bytes);
+        let from = self.line.searched.max(skip);
+        if from >= limit {
+            return None;
+        }
+        let Some(at) = memchr::memchr(b'\n', &self.buf[from..limit]) else {
+            self.line.searched = limit;
+            return None;
+        };
+        let end = from + at + 1;
+        let line = Line {
+            raw: self.buf.split_to(end).freeze(),
+            start: skip,
+            offset: self.offset,
+        };
+        self.offset += end as u64;
+        self.line = LineSearch::default();
+        Some(line)
+    }
+
+    /// True when the value at the front is for the in-place decoder: the decoder failed, the
+    /// value is being framed by the brace scan, something other than a value starts there, or
+    /// a frame's worth of bytes is buffered without a whole line.
+    pub(crate) fn line_blocked(&self) -> bool {
+        self.failed
+            || self.line.failed
+            || self.scan.started
+            || self
+                .buf
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&b| b != b'{')
+            || self.buf.len() >= self.max_frame_bytes
+    }
+
+    /// Puts bytes taken as lines back in front of the buffer (`offset` is where they started)
+    /// and frames the value they start with by the brace scan.
+    pub(crate) fn unshift(&mut self, bytes: &[u8], offset: u64) {
+        let mut buf = BytesMut::with_capacity(bytes.len() + self.buf.len());
+        buf.extend_from_slice(bytes);
+        buf.extend_from_slice(&self.buf);
+        self.buf = buf;
+        self.offset = offset;
+        self.scan = Scan::default();
+        self.line = LineSearch {
+            searched: 0,
+            failed: true,
+        };
+    }
+
     /// The line candidate did not decode: frame this value by the brace scan.
     pub(crate) fn candidate_failed(&mut self) {
         self.line.failed = true;
@@ -289,6 +372,11 @@ impl<K> WatchDecoder<K> {
     pub fn finish(&mut self) -> Result<()> {
         self.frames.finish()
     }
+
+    /// The framing underneath, for a caller that decodes the frames elsewhere.
+    pub(crate) fn frames_mut(&mut self) -> &mut FrameDecoder {
+        &mut self.frames
+    }
 }
 
 impl<K: DeserializeOwned> WatchDecoder<K> {
@@ -324,11 +412,39 @@ impl<K> Default for WatchDecoder<K> {
 
 /// Decodes one frame into an event, straight from its bytes.
 pub fn decode_frame<K: DeserializeOwned>(frame: &Frame) -> Result<WatchEvent<K>> {
-    serde_json::from_slice(&frame.bytes).map_err(|source| Error::WatchEventDecodeFailed {
-        offset: frame.offset,
-        excerpt: excerpt(&frame.bytes),
+    decode_bytes(&frame.bytes, frame.offset)
+}
+
+/// Decodes the bytes of one frame that starts at `offset` in the stream.
+pub(crate) fn decode_bytes<K: DeserializeOwned>(
+    bytes: &[u8],
+    offset: u64,
+) -> Result<WatchEvent<K>> {
+    serde_json::from_slice(bytes).map_err(|source| Error::WatchEventDecodeFailed {
+        offset,
+        excerpt: excerpt(bytes),
         source,
     })
+}
+
+/// The length of the one value `bytes` hold when the brace scan frames exactly one value
+/// followed by whitespace only; `None` when they hold less or more than that.
+pub(crate) fn one_value(bytes: &[u8]) -> Option<usize> {
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    let mut scan = Scan {
+        started: true,
+        position: 1,
+        depth: 1,
+        in_string: false,
+        escaped: false,
+    };
+    let end = scan_value(bytes, &mut scan)?;
+    bytes[end..]
+        .iter()
+        .all(u8::is_ascii_whitespace)
+        .then_some(end)
 }
 
 /// A short, printable quote of the start of some bytes.

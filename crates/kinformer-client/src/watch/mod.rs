@@ -14,13 +14,20 @@
 //!   on with the next frame.
 //! - `Err` for a framing error, a body error, a body that stops mid-event, or an idle timeout;
 //!   the stream ends after it.
+//!
+//! With [`WatchConfig::parallel_decode`] (the default) a burst of frames is decoded in batches
+//! on tokio's blocking pool while the stream goes on framing the next ones ([`parallel`]); the
+//! events come out in the order of the frames all the same.
 
 pub mod decoder;
 pub mod list;
+mod parallel;
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -48,6 +55,7 @@ pub struct WatchConfig {
     max_frame_bytes: usize,
     idle_timeout: Option<Duration>,
     error_events_as_errors: bool,
+    parallel_decode: bool,
 }
 
 impl Default for WatchConfig {
@@ -56,6 +64,7 @@ impl Default for WatchConfig {
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             idle_timeout: Some(DEFAULT_SERVER_WATCH_TIMEOUT + DEFAULT_IDLE_MARGIN),
             error_events_as_errors: false,
+            parallel_decode: true,
         }
     }
 }
@@ -88,6 +97,17 @@ impl WatchConfig {
         self.error_events_as_errors = as_errors;
         self
     }
+
+    /// Decodes bursts of frames in batches on tokio's blocking pool, at most two batches at a
+    /// time, instead of one by one on the task that polls the stream (on by default).
+    ///
+    /// Events keep their order and everything the module docs list holds either way. A lone
+    /// frame is decoded in place, so a quiet watch sees no extra latency; outside a tokio
+    /// runtime every frame is.
+    pub fn parallel_decode(mut self, parallel: bool) -> Self {
+        self.parallel_decode = parallel;
+        self
+    }
 }
 
 /// The byte stream a watch reads from.
@@ -101,11 +121,25 @@ pub struct WatchStream<K> {
     idle: Option<Pin<Box<Sleep>>>,
     done: bool,
     object_hook: Option<ObjectHook<K>>,
+    /// Parallel decoding: events decoded and not yet yielded, in order.
+    ready: VecDeque<Result<WatchEvent<K>>>,
+    /// Parallel decoding: batches being decoded, oldest first.
+    in_flight: VecDeque<parallel::Batch<K>>,
+    /// Parallel decoding: the body ended (`None`) or failed (`Some`); reported once every
+    /// earlier frame has been.
+    body_end: Option<Option<Error>>,
+    /// Parallel decoding: lines cut and not yet dispatched, and their total size.
+    staged: Vec<decoder::Line>,
+    staged_bytes: usize,
     _kind: PhantomData<fn() -> K>,
 }
 
+// Nothing in the stream is ever pinned in place (the body and the timer are boxed), so it may
+// move whatever `K` is.
+impl<K> Unpin for WatchStream<K> {}
+
 /// A function applied to every decoded object (the dynamic client fills kind/apiVersion).
-type ObjectHook<K> = Box<dyn Fn(&mut K) + Send + Sync>;
+type ObjectHook<K> = Arc<dyn Fn(&mut K) + Send + Sync>;
 
 impl<K> std::fmt::Debug for WatchStream<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,13 +164,18 @@ impl<K: DeserializeOwned> WatchStream<K> {
             idle: None,
             done: false,
             object_hook: None,
+            ready: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            body_end: None,
+            staged: Vec::new(),
+            staged_bytes: 0,
             _kind: PhantomData,
         }
     }
 
     /// Applies `hook` to the object of every ADDED, MODIFIED and DELETED event.
     pub fn with_object_hook(mut self, hook: impl Fn(&mut K) + Send + Sync + 'static) -> Self {
-        self.object_hook = Some(Box::new(hook));
+        self.object_hook = Some(Arc::new(hook));
         self
     }
 
@@ -159,7 +198,40 @@ impl<K: DeserializeOwned> WatchStream<K> {
     fn finish_with(&mut self, item: Result<WatchEvent<K>>) -> Poll<Option<Result<WatchEvent<K>>>> {
         self.done = true;
         self.idle = None;
+        self.ready.clear();
+        self.staged.clear();
+        // Batches still decoding finish on their own; their results are dropped.
+        self.in_flight.clear();
         Poll::Ready(Some(item))
+    }
+
+    /// Yields a decoded event; an ERROR frame ends the stream.
+    fn emit(&mut self, item: Result<WatchEvent<K>>) -> Poll<Option<Result<WatchEvent<K>>>> {
+        match item {
+            Ok(WatchEvent::Error(status)) => {
+                let item = if self.config.error_events_as_errors {
+                    Err(Error::Api(status))
+                } else {
+                    Ok(WatchEvent::Error(status))
+                };
+                self.finish_with(item)
+            }
+            other => Poll::Ready(Some(other)),
+        }
+    }
+
+    /// Waits for the next chunk with the idle timeout running.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<WatchEvent<K>>>> {
+        let Some(idle) = self.config.idle_timeout else {
+            return Poll::Pending;
+        };
+        let sleep = self
+            .idle
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => self.finish_with(Err(Error::WatchIdleTimeout(idle))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn reset_idle(&mut self) {
@@ -169,37 +241,25 @@ impl<K: DeserializeOwned> WatchStream<K> {
     }
 }
 
-impl<K: DeserializeOwned> Stream for WatchStream<K> {
+impl<K: DeserializeOwned + Send + 'static> Stream for WatchStream<K> {
     type Item = Result<WatchEvent<K>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.config.parallel_decode {
+            return this.poll_parallel(cx);
+        }
         loop {
             if this.done {
                 return Poll::Ready(None);
             }
             match this.decoder.next_event() {
-                Some(Ok(WatchEvent::Error(status))) => {
-                    let item = if this.config.error_events_as_errors {
-                        Err(Error::Api(status))
-                    } else {
-                        Ok(WatchEvent::Error(status))
-                    };
-                    return this.finish_with(item);
-                }
                 Some(Err(error)) if this.decoder.has_failed() => {
                     return this.finish_with(Err(error))
                 }
                 Some(Ok(mut event)) => {
-                    if let Some(hook) = &this.object_hook {
-                        if let WatchEvent::Added(object)
-                        | WatchEvent::Modified(object)
-                        | WatchEvent::Deleted(object) = &mut event
-                        {
-                            hook(object);
-                        }
-                    }
-                    return Poll::Ready(Some(Ok(event)));
+                    apply_hook(this.object_hook.as_deref(), &mut event);
+                    return this.emit(Ok(event));
                 }
                 Some(Err(error)) => return Poll::Ready(Some(Err(error))),
                 None => {}
@@ -218,19 +278,20 @@ impl<K: DeserializeOwned> Stream for WatchStream<K> {
                         Err(error) => Poll::Ready(Some(Err(error))),
                     };
                 }
-                Poll::Pending => {
-                    let Some(idle) = this.config.idle_timeout else {
-                        return Poll::Pending;
-                    };
-                    let sleep = this
-                        .idle
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                    return match sleep.as_mut().poll(cx) {
-                        Poll::Ready(()) => this.finish_with(Err(Error::WatchIdleTimeout(idle))),
-                        Poll::Pending => Poll::Pending,
-                    };
-                }
+                Poll::Pending => return this.poll_idle(cx),
             }
+        }
+    }
+}
+
+/// Applies the object hook to the object of an ADDED, MODIFIED or DELETED event.
+fn apply_hook<K>(hook: Option<&(dyn Fn(&mut K) + Send + Sync)>, event: &mut WatchEvent<K>) {
+    if let Some(hook) = hook {
+        if let WatchEvent::Added(object)
+        | WatchEvent::Modified(object)
+        | WatchEvent::Deleted(object) = event
+        {
+            hook(object);
         }
     }
 }

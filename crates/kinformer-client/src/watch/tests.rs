@@ -39,13 +39,36 @@ fn chunked(bytes: &[u8], sizes: &[usize]) -> Vec<Result<Bytes>> {
     out
 }
 
-async fn collect<K: DeserializeOwned>(
+/// The same chunks again (a body error is copied as its message).
+fn copy_chunks(chunks: &[Result<Bytes>]) -> Vec<Result<Bytes>> {
+    chunks
+        .iter()
+        .map(|chunk| match chunk {
+            Ok(bytes) => Ok(bytes.clone()),
+            Err(Error::InvalidRequest(message)) => Err(Error::InvalidRequest(message.clone())),
+            Err(error) => Err(Error::InvalidRequest(error.to_string())),
+        })
+        .collect()
+}
+
+/// Runs the chunks through a stream decoding in place and one decoding in parallel, checks
+/// that both said exactly the same, and returns what they said.
+async fn collect<K: DeserializeOwned + Send + std::fmt::Debug + 'static>(
     chunks: Vec<Result<Bytes>>,
     config: WatchConfig,
 ) -> Vec<Result<WatchEvent<K>>> {
-    WatchStream::<K>::new(futures::stream::iter(chunks), config)
-        .collect()
-        .await
+    let inline: Vec<Result<WatchEvent<K>>> = WatchStream::<K>::new(
+        futures::stream::iter(copy_chunks(&chunks)),
+        config.clone().parallel_decode(false),
+    )
+    .collect()
+    .await;
+    let parallel: Vec<Result<WatchEvent<K>>> =
+        WatchStream::<K>::new(futures::stream::iter(chunks), config.parallel_decode(true))
+            .collect()
+            .await;
+    assert_eq!(format!("{parallel:?}"), format!("{inline:?}"));
+    parallel
 }
 
 fn summary(events: &[Result<WatchEvent<PartialObjectMetadata>>]) -> Vec<String> {
@@ -187,13 +210,21 @@ async fn truncated_body_ends_with_a_truncation_error() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stalled_stream_ends_with_an_idle_timeout() {
+    for parallel in [false, true] {
+        a_stalled_stream_ends_with_an_idle_timeout_when(parallel).await;
+    }
+}
+
+async fn a_stalled_stream_ends_with_an_idle_timeout_when(parallel: bool) {
     let first = futures::stream::iter(vec![Ok(Bytes::from_static(
         b"{\"type\":\"ADDED\",\"object\":{}}\n",
     ))]);
     let body = first.chain(futures::stream::pending());
     let idle = Duration::from_secs(42);
-    let mut stream =
-        WatchStream::<Value>::new(body, WatchConfig::default().idle_timeout(Some(idle)));
+    let config = WatchConfig::default()
+        .idle_timeout(Some(idle))
+        .parallel_decode(parallel);
+    let mut stream = WatchStream::<Value>::new(body, config);
     assert!(matches!(
         stream.next().await,
         Some(Ok(WatchEvent::Added(_)))
@@ -207,8 +238,14 @@ async fn a_stalled_stream_ends_with_an_idle_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn every_chunk_resets_the_idle_timer() {
+    for parallel in [false, true] {
+        every_chunk_resets_the_idle_timer_when(parallel).await;
+    }
+}
+
+async fn every_chunk_resets_the_idle_timer_when(parallel: bool) {
     let (sender, receiver) = futures::channel::mpsc::unbounded::<Result<Bytes>>();
-    let config = WatchConfig::for_server_timeout(Some(10));
+    let config = WatchConfig::for_server_timeout(Some(10)).parallel_decode(parallel);
     let mut stream = WatchStream::<Value>::new(receiver, config);
     let feeder = tokio::spawn(async move {
         // Thirty seconds of one byte every five seconds: never silent for 40 s.
@@ -231,6 +268,131 @@ async fn every_chunk_resets_the_idle_timer() {
         Some(Err(Error::WatchIdleTimeout(_)))
     ));
     assert_eq!(started.elapsed(), Duration::from_secs(40));
+}
+
+/// A MODIFIED frame of a ~2 KB object with the given resourceVersion.
+fn burst_frame(resource_version: usize) -> String {
+    let object = serde_json::json!({
+        "kind": "Pod",
+        "metadata": {"name": format!("p{resource_version}"), "namespace": "default",
+                     "resourceVersion": resource_version.to_string()},
+        "spec": {"note": "x".repeat(2000)}
+    });
+    serde_json::json!({"type": "MODIFIED", "object": object}).to_string()
+}
+
+/// The resourceVersion of each event, or `Err` for an error.
+fn versions(events: &[Result<WatchEvent<PartialObjectMetadata>>]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| match event {
+            Ok(event) => event
+                .object()
+                .and_then(|o| o.metadata.resource_version())
+                .unwrap_or("?")
+                .to_owned(),
+            Err(error) => format!("Err {error}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_decoded_in_parallel_comes_out_in_order_with_one_error_at_the_bad_frame() {
+    let bad = 317;
+    let mut body = String::new();
+    for version in 0..1000 {
+        if version == bad {
+            // Framed fine (braces balance), but not JSON: one decode error, then the rest.
+            body.push_str(r#"{"type":"MODIFIED","object":{"metadata":{"name":]}}}"#);
+        } else {
+            body.push_str(&burst_frame(version));
+        }
+        body.push('\n');
+    }
+    for sizes in [
+        vec![body.len()],
+        vec![65536],
+        vec![16384, 1000, 7],
+        vec![3000],
+    ] {
+        let chunks = chunked(body.as_bytes(), &sizes);
+        let config = WatchConfig::default().parallel_decode(true);
+        let events: Vec<_> =
+            WatchStream::<PartialObjectMetadata>::new(futures::stream::iter(chunks), config)
+                .collect()
+                .await;
+        let got = versions(&events);
+        assert_eq!(got.len(), 1000, "chunks {sizes:?}");
+        for (at, version) in got.iter().enumerate() {
+            if at == bad {
+                assert!(
+                    matches!(&events[at], Err(Error::WatchEventDecodeFailed { .. })),
+                    "chunks {sizes:?}: {version}"
+                );
+            } else {
+                assert_eq!(version, &at.to_string(), "chunks {sizes:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_object_hook_runs_on_every_object_of_a_parallel_burst() {
+    let body: String = (0..300).map(|v| burst_frame(v) + "\n").collect();
+    let events: Vec<_> = WatchStream::<PartialObjectMetadata>::new(
+        futures::stream::iter(chunked(body.as_bytes(), &[50_000])),
+        WatchConfig::default().parallel_decode(true),
+    )
+    .with_object_hook(|object: &mut PartialObjectMetadata| {
+        object.metadata.name = Some(format!("hooked-{}", object.metadata.name.take().unwrap()));
+    })
+    .collect()
+    .await;
+    assert_eq!(events.len(), 300);
+    for (at, event) in events.iter().enumerate() {
+        let object = event.as_ref().unwrap().object().unwrap();
+        assert_eq!(
+            object.metadata.name.as_deref(),
+            Some(format!("hooked-p{at}").as_str())
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_frame_inside_a_parallel_burst_ends_the_stream_there() {
+    let error = r#"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Expired","code":410}}"#;
+    let mut body = String::new();
+    for version in 0..400 {
+        body.push_str(&if version == 150 {
+            error.to_owned()
+        } else {
+            burst_frame(version)
+        });
+        body.push('\n');
+    }
+    let events: Vec<_> = WatchStream::<PartialObjectMetadata>::new(
+        futures::stream::iter(chunked(body.as_bytes(), &[40_000])),
+        WatchConfig::default().error_events_as_errors(true),
+    )
+    .collect()
+    .await;
+    assert_eq!(events.len(), 151);
+    assert!(events[..150].iter().all(Result::is_ok));
+    assert!(matches!(events.last(), Some(Err(error)) if error.is_gone()));
+}
+
+#[test]
+fn outside_a_runtime_a_parallel_stream_decodes_in_place() {
+    let body: String = (0..100).map(|v| burst_frame(v) + "\n").collect();
+    let stream = WatchStream::<PartialObjectMetadata>::new(
+        futures::stream::iter(chunked(body.as_bytes(), &[10_000])),
+        WatchConfig::default()
+            .idle_timeout(None)
+            .parallel_decode(true),
+    );
+    let events: Vec<_> = futures::executor::block_on(stream.collect());
+    let expected: Vec<String> = (0..100).map(|v| v.to_string()).collect();
+    assert_eq!(versions(&events), expected);
 }
 
 /// A random watch event with awkward strings (quotes, braces, escapes, non-ASCII).
@@ -266,6 +428,41 @@ proptest! {
         let got = runtime.block_on(collect::<Value>(chunked(body.as_bytes(), &sizes), WatchConfig::default()));
         let got: Vec<WatchEvent<Value>> = got.into_iter().map(|e| e.unwrap()).collect();
         prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn mixed_layouts_and_bad_frames_say_the_same_in_parallel_as_in_place(
+        events in prop::collection::vec((event_text(), 0u8..6), 0..40),
+        sizes in prop::collection::vec(1usize..400, 1..6),
+    ) {
+        // Each event compact on its line, pretty-printed over several lines, glued to the
+        // next one, a framed value that is not JSON, or two events on one line; `collect`
+        // checks that both modes give exactly the same results.
+        let mut body = String::new();
+        for (event, layout) in &events {
+            match layout {
+                0 | 1 => body.push_str(&format!("{event}\n")),
+                2 => {
+                    let value: Value = serde_json::from_str(event).unwrap();
+                    body.push_str(&serde_json::to_string_pretty(&value).unwrap());
+                    body.push('\n');
+                }
+                3 => body.push_str(event),
+                4 => body.push_str("{\"type\":\"ADDED\",\"object\":{\"a\":]}}\n"),
+                _ => body.push_str(&format!("{event} {event}\n")),
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap();
+        let got = runtime.block_on(collect::<Value>(
+            chunked(body.as_bytes(), &sizes),
+            WatchConfig::default(),
+        ));
+        let bad = events.iter().filter(|(_, layout)| *layout == 4).count();
+        prop_assert_eq!(got.iter().filter(|e| e.is_err()).count(), bad);
     }
 
     #[test]
