@@ -15,9 +15,9 @@
 //! - `Err` for a framing error, a body error, a body that stops mid-event, or an idle timeout;
 //!   the stream ends after it.
 //!
-//! With [`WatchConfig::parallel_decode`] (the default) a burst of frames is decoded in batches
-//! on tokio's blocking pool while the stream goes on framing the next ones ([`parallel`]); the
-//! events come out in the order of the frames all the same.
+//! With [`WatchConfig::parallel_decode`] (the default) a burst of events is cut at its
+//! newlines and decoded in batches on tokio's blocking pool while the stream goes on reading
+//! (see `parallel.rs`); what the stream yields, and in which order, is the same either way.
 
 pub mod decoder;
 pub mod list;
@@ -190,7 +190,8 @@ impl<K: DeserializeOwned> WatchStream<K> {
         WatchStream::new(chunks, config)
     }
 
-    /// Bytes received and not yet decoded (at most the frame bound plus one chunk).
+    /// Bytes received and not yet cut into events (at most the frame bound plus one chunk);
+    /// with parallel decoding, lines handed to the blocking pool are no longer counted.
     pub fn buffered_len(&self) -> usize {
         self.decoder.buffered_len()
     }
