@@ -228,6 +228,50 @@ where
     Ok(result)
 }
 
+/// Generates what every resource handle built on [`RawApi`] has in common: the private `new`
+/// (binding a namespace only for namespaced resources), `namespace`, `api_resource`,
+/// `namespace_name` and `request`. The handle keeps its `ApiResource` in a field named
+/// `resource` and its `RawApi` in a field named `raw`.
+macro_rules! resource_handle_methods {
+    ($handle:ident) => {
+        fn new(
+            client: $crate::Client,
+            resource: ::kinformer_meta::ApiResource,
+            namespace: Option<&str>,
+        ) -> Self {
+            let namespace =
+                namespace.filter(|_| resource.scope == ::kinformer_meta::Scope::Namespaced);
+            let raw = $crate::api::RawApi::new(client, &resource.gvr(), namespace, resource.scope);
+            $handle { resource, raw }
+        }
+
+        /// The same resource in `namespace` (ignored for cluster-scoped resources).
+        pub fn namespace(&self, namespace: &str) -> $handle {
+            $handle::new(
+                self.raw.client.clone(),
+                self.resource.clone(),
+                Some(namespace),
+            )
+        }
+
+        /// The resource addressed.
+        pub fn api_resource(&self) -> &::kinformer_meta::ApiResource {
+            &self.resource
+        }
+
+        /// The namespace bound, if any.
+        pub fn namespace_name(&self) -> Option<&str> {
+            self.raw.namespace.as_deref()
+        }
+
+        /// The request builder (collection path) used.
+        pub fn request(&self) -> &$crate::request::Request {
+            &self.raw.request
+        }
+    };
+}
+pub(crate) use resource_handle_methods;
+
 /// The untyped core shared by [`Api`] and the dynamic client: verbs over any serde type.
 #[derive(Clone, Debug)]
 pub(crate) struct RawApi {

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{list_all_pages, DeleteResponse, RawApi};
 use crate::error::{Error, Result};
-use crate::request::{DeleteParams, GetParams, Patch, PatchParams, PostParams, Request};
+use crate::request::{DeleteParams, GetParams, Patch, PatchParams, PostParams};
 use crate::watch::{WatchConfig, WatchStream};
 use crate::Client;
 
@@ -75,35 +75,7 @@ pub struct DynamicResource {
 }
 
 impl DynamicResource {
-    fn new(client: Client, resource: ApiResource, namespace: Option<&str>) -> Self {
-        let namespace = namespace.filter(|_| resource.scope == Scope::Namespaced);
-        let raw = RawApi::new(client, &resource.gvr(), namespace, resource.scope);
-        DynamicResource { resource, raw }
-    }
-
-    /// The same resource in `namespace` (ignored for cluster-scoped resources).
-    pub fn namespace(&self, namespace: &str) -> DynamicResource {
-        DynamicResource::new(
-            self.raw.client.clone(),
-            self.resource.clone(),
-            Some(namespace),
-        )
-    }
-
-    /// The resource addressed.
-    pub fn api_resource(&self) -> &ApiResource {
-        &self.resource
-    }
-
-    /// The namespace bound, if any.
-    pub fn namespace_name(&self) -> Option<&str> {
-        self.raw.namespace.as_deref()
-    }
-
-    /// The request builder (collection path) used.
-    pub fn request(&self) -> &Request {
-        &self.raw.request
-    }
+    crate::api::resource_handle_methods!(DynamicResource);
 
     /// Reads one object.
     pub async fn get(&self, name: &str) -> Result<DynamicObject> {
